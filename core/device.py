@@ -1,0 +1,115 @@
+"""The one place that picks the compute device and the dtype.
+
+Order of preference: CUDA, then Apple MPS, then the CPU. `PLAYGROUND_DEVICE` overrides the
+choice (`cpu`, `cuda`, `cuda:1`, `mps`); an override that names a device this machine does
+not have is an error, because silently running elsewhere would make every timing a lie.
+
+Dtype policy: float32 everywhere by default. A concept may opt in to half precision
+(`dtype_for(device, allow_half=True)`); it gets bf16 on CUDA GPUs that support it, fp16 on
+other CUDA GPUs, and float32 on MPS and CPU. `PLAYGROUND_DTYPE=float32` turns half precision off.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+import torch
+
+DEVICE_ENV = "PLAYGROUND_DEVICE"
+DTYPE_ENV = "PLAYGROUND_DTYPE"
+
+_DTYPE_NAMES = {torch.float32: "float32", torch.float16: "fp16", torch.bfloat16: "bf16"}
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend and backend.is_available())
+
+
+def _validate(device: torch.device) -> torch.device:
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError(f"{DEVICE_ENV}={device} but CUDA is not available on this machine")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise RuntimeError(f"{DEVICE_ENV}={device} but only {torch.cuda.device_count()} GPU(s) exist")
+    elif device.type == "mps" and not _mps_available():
+        raise RuntimeError(f"{DEVICE_ENV}={device} but MPS is not available on this machine")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise RuntimeError(f"{DEVICE_ENV}={device}: use cpu, cuda, cuda:N or mps")
+    return device
+
+
+@functools.cache
+def get_device() -> torch.device:
+    """The device every concept runs on (cached: it cannot change while the process runs)."""
+    override = os.environ.get(DEVICE_ENV, "").strip()
+    if override:
+        try:
+            device = torch.device(override)
+        except RuntimeError as err:
+            raise RuntimeError(f"{DEVICE_ENV}={override!r} is not a device name: {err}") from None
+        return _validate(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if _mps_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def half_dtype(device: torch.device) -> torch.dtype | None:
+    """The half-precision dtype a concept may opt in to on `device`, or None (CPU, MPS)."""
+    if device.type != "cuda" or os.environ.get(DTYPE_ENV, "").strip() == "float32":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def dtype_for(device: torch.device | None = None, allow_half: bool = False) -> torch.dtype:
+    """float32, unless the concept allows half precision and the device offers it."""
+    device = device or get_device()
+    half = half_dtype(device) if allow_half else None
+    return half or torch.float32
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return _DTYPE_NAMES.get(dtype, str(dtype).removeprefix("torch."))
+
+
+@dataclass(frozen=True)
+class DeviceReport:
+    """What the header strip shows about where the work runs."""
+
+    device: str  # "cpu", "cuda:0", "mps"
+    name: str  # "CPU" or the GPU's marketing name
+    threads: int  # torch intra-op threads (what CPU work really gets)
+    default_dtype: str  # always float32 (the default policy)
+    half_dtype: str | None  # what concepts that opt in get, if anything
+
+    @property
+    def summary(self) -> str:
+        """One line, e.g. 'CPU, 2 threads, float32' or 'NVIDIA H100 80GB HBM3, bf16'."""
+        if self.device == "cpu":
+            return f"CPU, {self.threads} threads, {self.default_dtype}"
+        precision = self.half_dtype or self.default_dtype
+        return f"{self.name}, {precision}"
+
+
+def describe(device: torch.device | None = None) -> DeviceReport:
+    device = device or get_device()
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        name = torch.cuda.get_device_name(index)
+        label = f"cuda:{index}"
+    elif device.type == "mps":
+        name, label = "Apple GPU (MPS)", "mps"
+    else:
+        name, label = "CPU", "cpu"
+    half = half_dtype(device)
+    return DeviceReport(
+        device=label,
+        name=name,
+        threads=torch.get_num_threads(),
+        default_dtype="float32",
+        half_dtype=dtype_name(half) if half else None,
+    )

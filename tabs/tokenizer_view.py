@@ -1,0 +1,173 @@
+"""HTML and table adapters for the tokenizer tab: encodings in, markup and rows out. No compute.
+
+The comparison markup carries each token's character span in `data-s` / `data-e`; the tab's
+`COMPARE_JS` uses them to light up the same characters in every column when a token is hovered
+or clicked, and to fill the detail line with the token's id, piece and bytes.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+
+from core.bpe import PretokenReplay, TrainedBPE
+from core.tokenizers import Encoding, Token
+
+RENDER_CHARS = 3_000  # tokens starting past this character are counted but not drawn
+PALETTE_SIZE = 8
+_ESCAPED_BYTE = range(0xDC80, 0xDD00)  # 'surrogateescape' maps an undecodable byte b to U+DC00+b
+
+
+def visible(text: str, show_whitespace: bool) -> str:
+    """Escape `text` for HTML, drawing control characters (and optionally whitespace) visibly."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if code in _ESCAPED_BYTE:  # a lone byte of a character split across tokens
+            out.append(f'<span class="byte">{code - 0xDC00:02X}</span>')
+        elif char == "\n":
+            out.append('<span class="ws">↵</span><br>' if show_whitespace else "<br>")
+        elif char == "\t":
+            out.append('<span class="ws">→</span>\t' if show_whitespace else "\t")
+        elif char == " ":
+            out.append('<span class="ws">·</span>' if show_whitespace else " ")
+        elif unicodedata.category(char) == "Cc":  # other control characters: their Unicode picture
+            picture = chr(0x2400 + code) if code < 0x20 else "␡" if code == 0x7F else f"U+{code:04X}"
+            out.append(f'<span class="ctl">{picture}</span>')
+        else:
+            out.append(html.escape(char))
+    return "".join(out)
+
+
+def token_info(encoding: Encoding, index: int, token: Token) -> str:
+    """The one-line description shown when a token is clicked."""
+    hex_bytes = " ".join(f"{b:02X}" for b in token.raw) or "none"
+    kind = "" if token.kind == "normal" else f" · {token.kind.replace('_', ' ')}"
+    return (
+        f"{encoding.title} · token {index + 1} of {encoding.n_tokens} · id {token.id} · piece {token.piece!r}"
+        f" · bytes {hex_bytes} · characters {token.start}–{token.end}{kind}"
+    )
+
+
+def _token_span(encoding: Encoding, index: int, token: Token, differs: bool, show_ws: bool, tag: str) -> str:
+    classes = [tag, f"c{index % PALETTE_SIZE}"]
+    if differs:
+        classes.append("diff")
+    if token.kind != "normal":
+        classes.append(token.kind)
+    body = visible(token.raw.decode("utf-8", "surrogateescape"), show_ws) if tag == "tok" else str(token.id)
+    info = html.escape(token_info(encoding, index, token), quote=True)
+    return f'<span class="{" ".join(classes)}" data-s="{token.start}" data-e="{token.end}" data-info="{info}">{body or "∅"}</span>'
+
+
+def stats_line(encoding: Encoding) -> str:
+    return (
+        f"{encoding.n_tokens:,} tokens · {encoding.chars_per_token:.2f} chars/token · "
+        f"{encoding.bytes_per_token:.2f} bytes/token · {encoding.n_byte_fallback} byte-fallback · "
+        f"{encoding.n_unknown} unknown"
+    )
+
+
+def comparison_html(encodings: list[Encoding], differing: list[set[int]], show_whitespace: bool) -> str:
+    """Side-by-side columns of colour-coded tokens, their ids, and a stats line per tokenizer."""
+    columns = []
+    for encoding, diff in zip(encodings, differing, strict=True):
+        text, cursor, spans, ids = encoding.text, 0, [], []
+        for index, token in enumerate(encoding.tokens):
+            if token.start >= RENDER_CHARS:
+                break
+            if token.start > cursor:  # characters no token stands for (BERT and CLIP drop spaces)
+                spans.append(f'<span class="gap">{visible(text[cursor : token.start], show_whitespace)}</span>')
+            spans.append(_token_span(encoding, index, token, index in diff, show_whitespace, "tok"))
+            ids.append(_token_span(encoding, index, token, index in diff, show_whitespace, "tid"))
+            cursor = max(cursor, token.end)
+        if cursor < min(len(text), RENDER_CHARS):
+            spans.append(f'<span class="gap">{visible(text[cursor:RENDER_CHARS], show_whitespace)}</span>')
+        columns.append(
+            f'<div class="tokx-col" data-key="{html.escape(encoding.key)}">'
+            f'<div class="tokx-head"><b>{html.escape(encoding.title)}</b><br>'
+            f'<span class="tokx-stats">{stats_line(encoding)}</span></div>'
+            f'<div class="tokx-text">{"".join(spans)}</div>'
+            f'<div class="tokx-ids-label">token ids</div><div class="tokx-ids">{" ".join(ids)}</div></div>'
+        )
+    cut = max((e.n_chars for e in encodings), default=0) > RENDER_CHARS
+    note = f" Only the first {RENDER_CHARS:,} characters are drawn; the counts cover the whole text." if cut else ""
+    return (
+        '<div class="tokx">'
+        '<div class="tokx-detail">Hover or click a token: the same characters light up in every tokenizer. '
+        f"Dashed underline: this tokenizer splits that span differently from another one.{note}</div>"
+        f'<div class="tokx-grid" style="grid-template-columns: repeat({len(columns)}, minmax(0, 1fr))">'
+        f"{''.join(columns)}</div></div>"
+    )
+
+
+STATS_HEADERS = ["tokenizer", "tokens", "chars/token", "bytes/token", "byte-fallback", "unknown", "vocab size"]
+
+
+def stats_rows(encodings: list[Encoding], vocab_sizes: list[int]) -> list[list]:
+    return [
+        [
+            e.title,
+            e.n_tokens,
+            round(e.chars_per_token, 3),
+            round(e.bytes_per_token, 3),
+            e.n_byte_fallback,
+            e.n_unknown,
+            v,
+        ]
+        for e, v in zip(encodings, vocab_sizes, strict=True)
+    ]
+
+
+TOKEN_TABLE_HEADERS = ["#", "token", "id", "bytes (hex)", "characters", "kind"]
+TOKEN_TABLE_ROWS = 2_000
+
+
+def token_rows(encoding: Encoding) -> list[list]:
+    return [
+        [i + 1, t.piece, t.id, " ".join(f"{b:02X}" for b in t.raw), f"{t.start}–{t.end}", t.kind.replace("_", " ")]
+        for i, t in enumerate(encoding.tokens[:TOKEN_TABLE_ROWS])
+    ]
+
+
+def _chip(symbol: str, extra: str = "") -> str:
+    return f'<span class="chip{extra}">{visible(symbol, True)}</span>'
+
+
+def replay_html(title: str, replays: list[PretokenReplay]) -> str:
+    """Each pre-token's merges, one row per step, the merging pair highlighted."""
+    blocks = []
+    for replay in replays:
+        rows = [
+            f'<div class="bpe-row"><span class="bpe-step">start</span>{"".join(_chip(s) for s in replay.start)}</div>'
+        ]
+        for n, step in enumerate(replay.steps, 1):
+            chips = []
+            for i, symbol in enumerate(step.parts):
+                if i == step.index:
+                    chips.append(f'<span class="pair">{_chip(symbol)}{_chip(step.parts[i + 1])}</span>')
+                elif i != step.index + 1:
+                    chips.append(_chip(symbol))
+            rows.append(
+                f'<div class="bpe-row"><span class="bpe-step">merge {n}</span>{"".join(chips)}'
+                f'<span class="bpe-rank">→ {visible(step.merged, True)} · rank {step.rank:,}</span></div>'
+            )
+        final = "".join(_chip(s, " final") + f"<sub>{i}</sub>" for s, i in zip(replay.final, replay.ids, strict=True))
+        rows.append(f'<div class="bpe-row"><span class="bpe-step">tokens</span>{final}</div>')
+        blocks.append(
+            f'<div class="bpe-block"><div class="bpe-title">pre-token {visible(replay.pretoken, True)}: '
+            f"{len(replay.steps)} merges → {len(replay.final)} token(s)</div>{''.join(rows)}</div>"
+        )
+    total = sum(len(r.final) for r in replays)
+    return (
+        f'<div class="bpe"><div class="bpe-summary">{html.escape(title)}: {len(replays)} pre-token(s), '
+        f"{sum(len(r.steps) for r in replays)} merges, {total} token(s). Each step merges the adjacent pair "
+        "learned earliest in training (lowest rank).</div>" + "".join(blocks) + "</div>"
+    )
+
+
+MERGE_HEADERS = ["rank", "left", "right", "merged"]
+
+
+def merge_rows(trained: TrainedBPE, limit: int = 500) -> list[list]:
+    return [[rank, left, right, left + right] for rank, (left, right) in enumerate(trained.merges[:limit])]

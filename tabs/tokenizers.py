@@ -304,11 +304,10 @@ def render(demo: gr.Blocks) -> None:
     compare_inputs = [text, keys, source, show_ws, trained_json]
     compare_outputs = [comparison, stats, notice, timing, table_key]
     compare_event = dict(fn=compare, inputs=compare_inputs, outputs=compare_outputs, api_name="tokenize")
-    gr.on([text.input, keys.input, show_ws.input, source.input], **compare_event, trigger_mode="always_last")
+    # .change (not .input) so that a sample picked from the list and a text emptied by the user also redraw
+    gr.on([text.change, keys.input, show_ws.input, source.input], **compare_event, trigger_mode="always_last")
     demo.load(compare, compare_inputs, compare_outputs, api_visibility="private")
-    sample.input(lambda name: SAMPLES.get(name, ""), sample, text, api_name="sample_text").then(
-        compare, compare_inputs, compare_outputs, api_visibility="private"
-    )
+    sample.input(lambda name: SAMPLES.get(name, ""), sample, text, api_name="sample_text")
     table_key.change(token_table, [text, table_key, source, trained_json], table, api_name="token_table")
     hub_add.click(
         add_hub_tokenizer, [hub_id, keys, hub_ids, trained_json], [keys, hub_ids, notice], api_name="add_hub_tokenizer"

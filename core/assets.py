@@ -289,7 +289,10 @@ def load(key: str, prefer_hub: bool = False) -> Loaded:
     if prefer_hub and asset.hub_id:
         try:
             return Loaded(load_hub(asset.kind, asset.hub_id), "hub")
-        except AssetError as err:
-            notice = f"{err} The embedded {asset.title} serves instead."
+        except HubUnavailable:
+            notice = f"The Hugging Face Hub is not reachable, so the embedded {asset.title} serves instead."
+            return Loaded(load_embedded(key), "embedded", notice)
+        except AssetError:
+            notice = f"{asset.hub_id} could not be loaded from the Hub, so the embedded {asset.title} serves instead."
             return Loaded(load_embedded(key), "embedded", notice)
     return Loaded(load_embedded(key), "embedded")

@@ -28,7 +28,7 @@ MAX_REPLAY_CHARS = 64  # a word, not a document: the step list grows quadratical
 class MergeStep:
     parts: tuple[str, ...]  # the symbols before this merge
     index: int  # parts[index] and parts[index + 1] merge
-    rank: int  # when training learned this merge (0 = first)
+    rank: int  # when training learned this merge: smaller = earlier (tiktoken's ranks start at 256)
 
     @property
     def merged(self) -> str:

@@ -90,7 +90,7 @@ class DeviceReport:
     def summary(self) -> str:
         """One line, e.g. 'CPU, 2 threads, float32' or 'NVIDIA H100 80GB HBM3, bf16'."""
         if self.device == "cpu":
-            return f"CPU, {self.threads} threads, {self.default_dtype}"
+            return f"CPU, {self.threads} thread{'s' if self.threads != 1 else ''}, {self.default_dtype}"
         precision = self.half_dtype or self.default_dtype
         return f"{self.name}, {precision}"
 

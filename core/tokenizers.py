@@ -20,6 +20,7 @@ are exactly the tokens whose attention they see there.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
@@ -95,6 +96,8 @@ def clean_text(text: str | None) -> tuple[str, list[str]]:
 
 def char_index_of_bytes(text: str) -> list[int]:
     """For each UTF-8 byte offset of `text` (plus the end), the index of the character holding it."""
+    if text.isascii():  # one byte per character: the identity
+        return list(range(len(text) + 1))
     index: list[int] = []
     for position, char in enumerate(text):
         index.extend([position] * len(char.encode("utf-8")))
@@ -177,7 +180,8 @@ class HFTokenizer(TextTokenizer):
             return None
 
     def encode(self, text: str) -> list[Token]:
-        out = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        # split_special_tokens: a typed '<|endoftext|>' is plain text, as in tiktoken's encode_ordinary
+        out = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, split_special_tokens=True)
         ids, offsets = out["input_ids"], out["offset_mapping"]
         pieces = self.tokenizer.convert_ids_to_tokens(ids)
         unk = self.tokenizer.unk_token_id
@@ -188,7 +192,8 @@ class HFTokenizer(TextTokenizer):
         else:
             # normalising tokenizers (BERT, CLIP): trust the library's offsets; several tokens
             # on one single character means each holds part of that character's bytes
-            spans = [(s, e, e - s == 1 and offsets.count((s, e)) > 1) for s, e in offsets]
+            shared = Counter(offsets)
+            spans = [(s, e, e - s == 1 and shared[(s, e)] > 1) for s, e in offsets]
             if not byte_exact:
                 raws = [text[s:e].encode("utf-8") for s, e in offsets]
         tokens = []
@@ -275,17 +280,12 @@ def comparable_span(text: str, token: Token) -> tuple[int, int]:
 
 def differing_tokens(encodings: list[Encoding]) -> list[set[int]]:
     """For each encoding, the indices of tokens whose span some other tokenizer splits differently."""
-    span_sets = [{comparable_span(e.text, t) for t in e.tokens} for e in encodings]
+    spans = [[comparable_span(e.text, t) for t in e.tokens] for e in encodings]
+    span_sets = [set(s) for s in spans]
     result = []
-    for n, encoding in enumerate(encodings):
-        others = [spans for m, spans in enumerate(span_sets) if m != n]
-        result.append(
-            {
-                i
-                for i, token in enumerate(encoding.tokens)
-                if any(comparable_span(encoding.text, token) not in spans for spans in others)
-            }
-        )
+    for n, own in enumerate(spans):
+        others = [span_sets[m] for m in range(len(spans)) if m != n]
+        result.append({i for i, span in enumerate(own) if any(span not in other for other in others)})
     return result
 
 

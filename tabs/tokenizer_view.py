@@ -8,7 +8,8 @@ or clicked, and to fill the detail line with the token's id, piece and bytes.
 from __future__ import annotations
 
 import html
-import unicodedata
+import json
+import re
 
 from core.bpe import PretokenReplay, TrainedBPE
 from core.tokenizers import Encoding, Token
@@ -18,46 +19,47 @@ PALETTE_SIZE = 8
 _ESCAPED_BYTE = range(0xDC80, 0xDD00)  # 'surrogateescape' maps an undecodable byte b to U+DC00+b
 
 
+_NEEDS_DRAWING = re.compile("[\x00-\x20\x7f-\x9f\udc80-\udcff]")  # controls, whitespace, lone bytes
+
+
+def _draw(char: str, show_whitespace: bool) -> str:
+    code = ord(char)
+    if code in _ESCAPED_BYTE:  # a lone byte of a character split across tokens
+        return f'<span class="byte">{code - 0xDC00:02X}</span>'
+    if char == "\n":
+        return '<span class="ws">↵</span><br>' if show_whitespace else "<br>"
+    if char == "\t":
+        return '<span class="ws">→</span>\t' if show_whitespace else "\t"
+    if char == " ":
+        return '<span class="ws">·</span>' if show_whitespace else " "
+    # other control characters: their Unicode control picture
+    picture = chr(0x2400 + code) if code < 0x20 else "␡" if code == 0x7F else f"U+{code:04X}"
+    return f'<span class="ctl">{picture}</span>'
+
+
 def visible(text: str, show_whitespace: bool) -> str:
     """Escape `text` for HTML, drawing control characters (and optionally whitespace) visibly."""
-    out = []
-    for char in text:
-        code = ord(char)
-        if code in _ESCAPED_BYTE:  # a lone byte of a character split across tokens
-            out.append(f'<span class="byte">{code - 0xDC00:02X}</span>')
-        elif char == "\n":
-            out.append('<span class="ws">↵</span><br>' if show_whitespace else "<br>")
-        elif char == "\t":
-            out.append('<span class="ws">→</span>\t' if show_whitespace else "\t")
-        elif char == " ":
-            out.append('<span class="ws">·</span>' if show_whitespace else " ")
-        elif unicodedata.category(char) == "Cc":  # other control characters: their Unicode picture
-            picture = chr(0x2400 + code) if code < 0x20 else "␡" if code == 0x7F else f"U+{code:04X}"
-            out.append(f'<span class="ctl">{picture}</span>')
-        else:
-            out.append(html.escape(char))
-    return "".join(out)
+    escaped = html.escape(text, quote=False)  # touches only & < >, none of which _draw handles
+    return _NEEDS_DRAWING.sub(lambda m: _draw(m.group(), show_whitespace), escaped)
 
 
-def token_info(encoding: Encoding, index: int, token: Token) -> str:
-    """The one-line description shown when a token is clicked."""
-    hex_bytes = " ".join(f"{b:02X}" for b in token.raw) or "none"
-    kind = "" if token.kind == "normal" else f" · {token.kind.replace('_', ' ')}"
+def _token_spans(index: int, token: Token, differs: bool, show_ws: bool) -> tuple[str, str]:
+    """The token's coloured box in the text, and its id box; both carry the same span and index."""
+    classes = (
+        f"c{index % PALETTE_SIZE}" + (" diff" if differs else "") + ("" if token.kind == "normal" else f" {token.kind}")
+    )
+    attrs = f'data-s="{token.start}" data-e="{token.end}" data-i="{index}"'
+    body = visible(token.raw.decode("utf-8", "surrogateescape"), show_ws) or "∅"
     return (
-        f"{encoding.title} · token {index + 1} of {encoding.n_tokens} · id {token.id} · piece {token.piece!r}"
-        f" · bytes {hex_bytes} · characters {token.start}–{token.end}{kind}"
+        f'<span class="tok {classes}" {attrs}>{body}</span>',
+        f'<span class="tid {classes}" {attrs}>{token.id}</span>',
     )
 
 
-def _token_span(encoding: Encoding, index: int, token: Token, differs: bool, show_ws: bool, tag: str) -> str:
-    classes = [tag, f"c{index % PALETTE_SIZE}"]
-    if differs:
-        classes.append("diff")
-    if token.kind != "normal":
-        classes.append(token.kind)
-    body = visible(token.raw.decode("utf-8", "surrogateescape"), show_ws) if tag == "tok" else str(token.id)
-    info = html.escape(token_info(encoding, index, token), quote=True)
-    return f'<span class="{" ".join(classes)}" data-s="{token.start}" data-e="{token.end}" data-info="{info}">{body or "∅"}</span>'
+def _token_details(tokens: list[Token]) -> str:
+    """[id, piece, hex bytes, kind] per token as escaped JSON: the browser builds the detail line."""
+    rows = [[t.id, t.piece, t.raw.hex(" ").upper(), t.kind.replace("_", " ")] for t in tokens]
+    return html.escape(json.dumps(rows, ensure_ascii=False), quote=True)
 
 
 def stats_line(encoding: Encoding) -> str:
@@ -78,13 +80,15 @@ def comparison_html(encodings: list[Encoding], differing: list[set[int]], show_w
                 break
             if token.start > cursor:  # characters no token stands for (BERT and CLIP drop spaces)
                 spans.append(f'<span class="gap">{visible(text[cursor : token.start], show_whitespace)}</span>')
-            spans.append(_token_span(encoding, index, token, index in diff, show_whitespace, "tok"))
-            ids.append(_token_span(encoding, index, token, index in diff, show_whitespace, "tid"))
+            token_box, id_box = _token_spans(index, token, index in diff, show_whitespace)
+            spans.append(token_box)
+            ids.append(id_box)
             cursor = max(cursor, token.end)
         if cursor < min(len(text), RENDER_CHARS):
             spans.append(f'<span class="gap">{visible(text[cursor:RENDER_CHARS], show_whitespace)}</span>')
         columns.append(
-            f'<div class="tokx-col" data-key="{html.escape(encoding.key)}">'
+            f'<div class="tokx-col" data-key="{html.escape(encoding.key)}" data-title="{html.escape(encoding.title)}" data-n="{encoding.n_tokens}" '
+            f'data-tokens="{_token_details(encoding.tokens[: len(ids)])}">'
             f'<div class="tokx-head"><b>{html.escape(encoding.title)}</b><br>'
             f'<span class="tokx-stats">{stats_line(encoding)}</span></div>'
             f'<div class="tokx-text">{"".join(spans)}</div>'

@@ -344,8 +344,13 @@ const mark = (event, cls) => {
   if (cls === 'linked') {
     element.querySelectorAll('.selected').forEach(x => x.classList.remove('selected'));
     hit.classList.add('selected');
+    const column = hit.closest('.tokx-col');
+    column._tokens = column._tokens || JSON.parse(column.dataset.tokens);
+    const [id, piece, hex, kind] = column._tokens[+hit.dataset.i];
     const detail = element.querySelector('.tokx-detail');
-    if (detail) detail.textContent = hit.dataset.info;
+    if (detail) detail.textContent = `${column.dataset.title} · token ${+hit.dataset.i + 1} of ${column.dataset.n}`
+      + ` · id ${id} · piece ${JSON.stringify(piece)} · bytes ${hex || 'none'} · characters ${s}–${e}`
+      + (kind === 'normal' ? '' : ` · ${kind}`);
   }
 };
 element.addEventListener('click', event => mark(event, 'linked'));

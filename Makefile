@@ -1,0 +1,41 @@
+# The two commands of the README, and a few more.
+#   make run    install what the app needs (into .venv) and serve it at http://127.0.0.1:7860
+#   make test   install the test tools and Debian's chromium, then lint and run the whole suite
+#   make bench  print the benchmark figures as JSON
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint bench install install-dev chromium
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/python app.py
+
+# Browser tests drive Debian's chromium (never `playwright install`: it downloads a browser).
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install-dev chromium lint
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m bench

@@ -1,0 +1,41 @@
+"""Run every benchmark and print one JSON document (also written to bench/results/latest.json).
+
+    python -m bench                # everything
+    python -m bench tokenizers     # one section
+
+Figures are measurements on the machine it runs on; compare only runs on the same device.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # benchmarks measure the embedded defaults
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from bench import common, tokenizers  # after the environment is set
+
+SECTIONS = {"tokenizers": tokenizers.run}
+
+
+def main(argv: list[str]) -> None:
+    chosen = argv or list(SECTIONS)
+    unknown = [name for name in chosen if name not in SECTIONS]
+    if unknown:
+        sys.exit(f"unknown section(s) {unknown}; choose from {list(SECTIONS)}")
+    report = {"environment": common.environment()}
+    for name in chosen:
+        print(f"running {name} ...", file=sys.stderr)
+        report[name] = SECTIONS[name]()
+    text = json.dumps(report, indent=2)
+    out = Path(__file__).parent / "results" / "latest.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

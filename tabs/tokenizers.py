@@ -32,6 +32,7 @@ DEFAULT_KEYS = ["gpt2", "cl100k_base", "o200k_base", "sentencepiece"]
 MAX_COMPARE = 4
 TRAINED_KEY = "trained"
 SOURCES = ["Embedded (offline)", "Hugging Face Hub when reachable"]
+SESSION_TTL_S = 3600
 
 INTRO = """\
 ### Tokenizers: how text becomes the numbers a model reads
@@ -213,8 +214,9 @@ def density_chart(trained_json: str | None):
 
 
 def render(demo: gr.Blocks) -> None:
-    hub_ids = gr.State([])  # this session's added Hub tokenizers
-    trained_json = gr.State(None)  # this session's trained BPE, serialised
+    # Per-session state, dropped an hour after last use (and when the session closes).
+    hub_ids = gr.State([], time_to_live=SESSION_TTL_S)  # this session's added Hub tokenizers
+    trained_json = gr.State(None, time_to_live=SESSION_TTL_S)  # this session's trained BPE, serialised
     gr.Markdown(INTRO)
     with gr.Tabs():
         with gr.Tab("Compare", id="tok-compare"):
@@ -246,6 +248,7 @@ def render(demo: gr.Blocks) -> None:
                     elem_id="tok-hub-id",
                 )
                 hub_add = gr.Button("Add from Hub", scale=1, elem_id="tok-hub-add")
+            hub_notice = gr.Markdown(elem_id="tok-hub-notice")  # its own line: redraws never overwrite it
             notice = gr.Markdown(elem_id="tok-notice")
             comparison = gr.HTML(elem_id="tok-compare-view", js_on_load=COMPARE_JS)
             timing = gr.Markdown(elem_id="tok-timing")
@@ -310,7 +313,10 @@ def render(demo: gr.Blocks) -> None:
     sample.input(lambda name: SAMPLES.get(name, ""), sample, text, api_name="sample_text")
     table_key.change(token_table, [text, table_key, source, trained_json], table, api_name="token_table")
     hub_add.click(
-        add_hub_tokenizer, [hub_id, keys, hub_ids, trained_json], [keys, hub_ids, notice], api_name="add_hub_tokenizer"
+        add_hub_tokenizer,
+        [hub_id, keys, hub_ids, trained_json],
+        [keys, hub_ids, hub_notice],
+        api_name="add_hub_tokenizer",
     ).then(compare, compare_inputs, compare_outputs, api_visibility="private")
     gr.on(
         [replay_btn.click, word.submit],

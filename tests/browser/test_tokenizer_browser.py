@@ -126,7 +126,10 @@ def test_bad_input_shows_a_message_not_a_crash(page, artifacts_dir):
     page.wait_for_function("document.querySelector('#tok-notice').innerText.includes('empty')")
     page.locator("#tok-hub-id textarea, #tok-hub-id input").first.fill("no-such/tokenizer")
     page.locator("#tok-hub-add").click()
-    page.wait_for_function("document.querySelector('#tok-notice').innerText.includes('not reachable')")
+    page.wait_for_function("document.querySelector('#tok-hub-notice').innerText.includes('not reachable')")
+    page.wait_for_timeout(1500)  # the redraw that follows must not wipe the Hub message
+    assert "not reachable" in page.locator("#tok-hub-notice").inner_text()
+    assert "empty" in page.locator("#tok-notice").inner_text()
     page.screenshot(path=artifacts_dir / "tokenizers-bad-input.png", full_page=True)
     # and the tab still works afterwards
     type_text(page, "still works")

@@ -56,13 +56,6 @@ WORDS = [
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _offline():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        yield
-
-
 @pytest.fixture(scope="module")
 def corpus() -> str:
     return python_docs_corpus()

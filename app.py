@@ -18,8 +18,8 @@ def build_app() -> gr.Blocks:
         header.render(demo)
         with gr.Tabs():
             for tab in TABS:
-                with gr.Tab(tab.TITLE, id=tab.TAB_ID):
-                    tab.render(demo)
+                with gr.Tab(tab.TITLE, id=tab.TAB_ID) as container:
+                    tab.render(demo, container)
     # Heavy work waits in the queue (with a visible position) instead of piling onto 2 cores.
     demo.queue(default_concurrency_limit=2, max_size=64)
     return demo

@@ -11,6 +11,8 @@ projections, reshaped to (H, T, head_dim) exactly as the model does before its o
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from core import assets
@@ -98,3 +100,9 @@ def run(key: str, text: str, max_tokens: int = MAX_VIEW_TOKENS) -> AttentionRun:
         causal=False,
         notice=" ".join(notices) or None,
     )
+
+
+@functools.lru_cache(maxsize=16)  # bounded; runs are read-only and shared by every user
+def cached_run(key: str, text: str, max_tokens: int = MAX_VIEW_TOKENS) -> AttentionRun:
+    """`run`, remembered for the last few inputs: every view of one input reuses one forward pass."""
+    return run(key, text, max_tokens)

@@ -1,8 +1,11 @@
-"""One module per concept tab. Each exposes TITLE, TAB_ID, CSS and render(demo).
+"""One module per concept tab. Each exposes TITLE, TAB_ID, CSS and render(demo, tab).
+
+render() builds the tab's components inside its gr.Tab and wires them; it gets the Blocks (for
+demo.load) and its own gr.Tab (for .select, e.g. to compute only once the tab is opened).
 
 To add a tab: write tabs/<concept>.py and add its module to TABS, in the order the tabs appear.
 """
 
-from tabs import tokenizers
+from tabs import attention, tokenizers
 
-TABS = [tokenizers]
+TABS = [tokenizers, attention]

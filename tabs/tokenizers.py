@@ -213,7 +213,7 @@ def density_chart(trained_json: str | None):
 # ---- layout and wiring -----------------------------------------------------------------------
 
 
-def render(demo: gr.Blocks) -> None:
+def render(demo: gr.Blocks, tab: gr.Tab) -> None:
     # Per-session state, dropped an hour after last use (and when the session closes).
     hub_ids = gr.State([], time_to_live=SESSION_TTL_S)  # this session's added Hub tokenizers
     trained_json = gr.State(None, time_to_live=SESSION_TTL_S)  # this session's trained BPE, serialised

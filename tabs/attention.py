@@ -1,0 +1,194 @@
+"""Attention tab: every layer and head of a real transformer, rollout, head statistics, one head inside.
+
+Layout and wiring only; the numbers come from core.attention / core.attention_models and the
+figures from tabs.attention_view.
+"""
+
+from __future__ import annotations
+
+import time
+
+import gradio as gr
+
+from core import attention as at
+from core import attention_models as models
+from core.device import describe
+from tabs import attention_view as view
+
+TITLE = "Attention"
+TAB_ID = "attention"
+DEFAULT_TEXT = "The cat sat on the mat because it was tired. The cat slept."
+
+INTRO = """\
+### Attention: what a real transformer looks at
+Each head turns every token into a query, compares it with every token's key, and takes a softmax-weighted
+mix of their values. Rows are the token doing the looking (query), columns the token looked at (key).
+Tokens are exactly the ones the Tokenizer tab shows for the same model.
+"""
+
+
+def _payload_kb(*figures) -> float:
+    return sum(len(f.to_json()) for f in figures) / 1024
+
+
+def _position_choices(run: at.AttentionRun) -> list[tuple[str, int]]:
+    return [(f"{i}: {label}", i) for i, label in enumerate(run.labels)]
+
+
+def _run(text: str, model: str) -> at.AttentionRun:
+    try:
+        return models.cached_run(model, text or "")
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
+
+
+def _clamp(run: at.AttentionRun, layer, head, query) -> tuple[int, int, int]:
+    layer = min(max(int(layer or 0), 0), run.n_layers - 1)
+    head = min(max(int(head or 0), 0), run.n_heads - 1)
+    query = min(max(int(query or 0), 0), len(run.labels) - 1)
+    return layer, head, query
+
+
+def _head_views(run: at.AttentionRun, layer: int, head: int, query: int):
+    enlarged = view.head_figure(run.attentions[layer, head], run.labels, f"Layer {layer}, head {head}")
+    step = at.inside_head(
+        run.queries[layer, head, query], run.keys[layer, head], run.values[layer, head], query, run.causal
+    )
+    label = run.labels[query]
+    inside_title = f"Layer {layer}, head {head}, query {query}: {label!r}"
+    model_row = run.attentions[layer, head, query]
+    check = (step.weights - model_row).abs().max().item()
+    summary = (
+        f"**{inside_title}.** 1) scores = q·kⱼ / √{run.queries.shape[-1]} (scale {step.scale:.4f}); "
+        f"2) {'future positions masked to −∞; ' if run.causal else 'no mask (the encoder sees both directions); '}"
+        f"3) softmax → weights summing to {step.weights.sum():.4f}; 4) output = Σ weightⱼ vⱼ, a {step.output.shape[0]}-d vector "
+        f"of norm {step.output.norm():.3f}. Largest weight: {step.weights.max():.3f} on position {int(step.weights.argmax())} "
+        f"({run.labels[int(step.weights.argmax())]!r}). Our computation matches the model's own weights to {check:.1e}."
+    )
+    rows = view.inside_rows(step, run.values[layer, head], run.labels)
+    return enlarged, rows, view.inside_figure(step, run.labels, inside_title), summary
+
+
+def _rollout_views(run: at.AttentionRun, query: int):
+    rolled = at.rollout(run.attentions)
+    heat = view.head_figure(rolled, run.labels, "Attention rollout across all layers (Abnar & Zuidema 2020)")
+    bars = view.bars_figure(
+        rolled[query], run.labels, f"Rollout for query {query}: {run.labels[query]!r}", "share of the final state"
+    )
+    return heat, bars
+
+
+def analyse(text: str, model: str, layer: float, head: float, query: float):
+    started = time.perf_counter()
+    run = _run(text, model)
+    layer, head, query = _clamp(run, layer, head, query)
+    grid = view.grid_figure(run.attentions, (layer, head))
+    enlarged, inside_rows, inside_fig, summary = _head_views(run, layer, head, query)
+    rollout_heat, rollout_bars = _rollout_views(run, query)
+    stats = view.stats_rows(at.head_statistics(run))
+    elapsed = 1000 * (time.perf_counter() - started)
+    payload = _payload_kb(grid, enlarged, inside_fig, rollout_heat, rollout_bars)
+    timing = f"{len(run.labels)} tokens · {elapsed:.0f} ms on {describe().summary} · figures {payload:.0f} kB"
+    return (
+        grid,
+        enlarged,
+        inside_rows,
+        inside_fig,
+        summary,
+        rollout_heat,
+        rollout_bars,
+        stats,
+        f"**Note:** {run.notice}" if run.notice else "",
+        timing,
+        gr.update(maximum=run.n_layers - 1, value=layer),
+        gr.update(maximum=run.n_heads - 1, value=head),
+        gr.update(choices=_position_choices(run), value=query),
+    )
+
+
+def select_head(text: str, model: str, layer: float, head: float, query: float):
+    run = _run(text, model)
+    return _head_views(run, *_clamp(run, layer, head, query))
+
+
+def select_query(text: str, model: str, layer: float, head: float, query: float):
+    run = _run(text, model)
+    layer, head, query = _clamp(run, layer, head, query)
+    return (*_head_views(run, layer, head, query)[1:], *_rollout_views(run, query)[1:])
+
+
+def render(demo: gr.Blocks, tab: gr.Tab) -> None:
+    gr.Markdown(INTRO)
+    with gr.Row():
+        text = gr.Textbox(DEFAULT_TEXT, label="Text", lines=3, scale=4, elem_id="att-text")
+        with gr.Column(scale=2):
+            model = gr.Dropdown(
+                [(title, key) for key, title in models.MODELS.items()],
+                value="minilm",
+                label="Model",
+                elem_id="att-model",
+            )
+            go_btn = gr.Button("Show attention", variant="primary", elem_id="att-run")
+    notice = gr.Markdown(elem_id="att-notice")
+    timing = gr.Markdown(elem_id="att-timing")
+    with gr.Row():
+        layer = gr.Slider(0, 5, value=0, step=1, label="Layer", elem_id="att-layer")
+        head = gr.Slider(0, 11, value=2, step=1, label="Head", elem_id="att-head")
+        query = gr.Dropdown(choices=[], value=None, label="Query token", elem_id="att-query")
+    with gr.Tabs():
+        with gr.Tab("All heads", id="att-grid-tab"):
+            grid = gr.Plot(elem_id="att-grid")
+            enlarged = gr.Plot(elem_id="att-head-plot")
+        with gr.Tab("Inside one head", id="att-inside-tab"):
+            inside_md = gr.Markdown(elem_id="att-inside-summary")
+            inside_fig = gr.Plot(elem_id="att-inside-plot")
+            inside_table = gr.Dataframe(
+                headers=view.INSIDE_HEADERS, interactive=False, max_height=420, elem_id="att-inside-table"
+            )
+        with gr.Tab("Rollout", id="att-rollout-tab"):
+            rollout_bars = gr.Plot(elem_id="att-rollout-bars")
+            rollout_heat = gr.Plot(elem_id="att-rollout-heat")
+        with gr.Tab("Head statistics", id="att-stats-tab"):
+            gr.Markdown(
+                "Click a column header to sort. **Entropy**: 0 bits = the head looks at one token. **Mean distance**: how far "
+                "back/forward it looks. **Previous-token**: attention to the token just before. **Sink**: attention parked on "
+                "[CLS]/[SEP] or the first token, a head's way of doing nothing."
+            )
+            stats = gr.Dataframe(headers=view.STATS_HEADERS, interactive=False, max_height=520, elem_id="att-stats")
+
+    inputs = [text, model, layer, head, query]
+    outputs = [
+        grid,
+        enlarged,
+        inside_table,
+        inside_fig,
+        inside_md,
+        rollout_heat,
+        rollout_bars,
+        stats,
+        notice,
+        timing,
+        layer,
+        head,
+        query,
+    ]
+    # computed when the tab is first opened (loading the model takes seconds), then on demand
+    gr.on(
+        [tab.select, go_btn.click, text.submit, model.input],
+        analyse,
+        inputs,
+        outputs,
+        api_name="attention",
+        concurrency_limit=2,
+    )
+    gr.on(
+        [layer.release, head.release],
+        select_head,
+        inputs,
+        [enlarged, inside_table, inside_fig, inside_md],
+        api_name="attention_head",
+    )
+    query.input(select_query, inputs, [inside_table, inside_fig, inside_md, rollout_bars], api_name="attention_query")
+
+
+CSS = ""

@@ -1,0 +1,173 @@
+"""Plotly figures and tables for the attention tab: tensors and labels in, figures out. No model calls.
+
+Payload discipline (each update should send at most about 1 MB to the browser): the overview grid
+averages blocks of positions when the input is longer than GRID_CELLS tokens; the enlarged head,
+the rollout and the tables show every value.
+"""
+
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+import torch
+from plotly.subplots import make_subplots
+
+from core.attention import HeadComputation, HeadStats
+
+GRID_CELLS = 32  # at most this many rows/columns per head in the overview grid
+COLORSCALE = "Blues"
+FONT = {"size": 14}
+
+
+def _pool(matrix: torch.Tensor, cells: int) -> torch.Tensor:
+    """Average (T, T) down to at most (cells, cells) by blocks of whole positions."""
+    T = matrix.shape[-1]
+    if T <= cells:
+        return matrix
+    block = math.ceil(T / cells)
+    padded = torch.nn.functional.pad(matrix, (0, block * cells - T, 0, block * cells - T))
+    return padded.view(cells, block, cells, block).mean(dim=(1, 3))
+
+
+def grid_figure(attentions: torch.Tensor, selected: tuple[int, int] | None = None) -> go.Figure:
+    """All layers (rows) x heads (columns) as small heat maps; the selected head is outlined."""
+    L, H, T, _ = attentions.shape
+    figure = make_subplots(rows=L, cols=H, horizontal_spacing=0.006, vertical_spacing=0.012)
+    for layer in range(L):
+        for head in range(H):
+            cell = _pool(attentions[layer, head], GRID_CELLS)
+            figure.add_trace(
+                go.Heatmap(
+                    z=cell.numpy().round(3),
+                    zmin=0,
+                    zmax=1,
+                    coloraxis="coloraxis",
+                    hovertemplate=f"layer {layer} head {head}<br>query %{{y}} → key %{{x}}: %{{z:.3f}}<extra></extra>",
+                ),
+                row=layer + 1,
+                col=head + 1,
+            )
+    figure.update_xaxes(showticklabels=False, ticks="")
+    figure.update_yaxes(showticklabels=False, ticks="", autorange="reversed")
+    for head in range(H):
+        figure.update_xaxes(title_text=f"h{head}", title_standoff=2, row=L, col=head + 1)
+    for layer in range(L):
+        figure.update_yaxes(title_text=f"L{layer}", title_standoff=2, row=layer + 1, col=1)
+    if selected is not None:
+        layer, head = selected
+        axis = layer * H + head + 1
+        suffix = "" if axis == 1 else str(axis)
+        figure.add_shape(
+            type="rect",
+            xref=f"x{suffix} domain",
+            yref=f"y{suffix} domain",
+            x0=0,
+            y0=0,
+            x1=1,
+            y1=1,
+            line={"color": "#e67e22", "width": 3},
+        )
+    pooled = " (blocks of positions averaged)" if T > GRID_CELLS else ""
+    figure.update_layout(
+        title=f"Every head: rows = layers, columns = heads; each cell is query → key{pooled}",
+        coloraxis={"colorscale": COLORSCALE, "cmin": 0, "cmax": 1},
+        height=110 * L + 80,
+        margin={"t": 50, "l": 40, "r": 20, "b": 40},
+        font=FONT,
+    )
+    return figure
+
+
+def head_figure(matrix: torch.Tensor, labels: list[str], title: str) -> go.Figure:
+    """One head (or a rollout) at full resolution, with token labels on both axes."""
+    T = len(labels)
+    ticks = [f"{i}:{label}" for i, label in enumerate(labels)]  # positions keep repeated tokens apart
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix.numpy().round(4),
+            x=ticks,
+            y=ticks,
+            zmin=0,
+            zmax=float(max(matrix.max().item(), 1e-6)) if "rollout" in title.lower() else 1,
+            colorscale=COLORSCALE,
+            hovertemplate="query %{y}<br>key %{x}<br>weight %{z:.4f}<extra></extra>",
+        )
+    )
+    size = max(420, min(900, 18 * T + 200))
+    figure.update_layout(title=title, height=size, font=FONT, margin={"t": 60, "l": 120, "r": 20, "b": 120})
+    every = 1 if T <= 64 else None  # label every token while they fit
+    figure.update_yaxes(autorange="reversed", title="query (attends from)", dtick=every)
+    figure.update_xaxes(title="key (attends to)", tickangle=-60, dtick=every)
+    return figure
+
+
+def bars_figure(values: torch.Tensor, labels: list[str], title: str, yaxis: str) -> go.Figure:
+    ticks = [f"{i}:{label}" for i, label in enumerate(labels)]
+    figure = go.Figure(
+        go.Bar(
+            x=ticks, y=values.numpy().round(5), marker_color="#3b75af", hovertemplate="%{x}: %{y:.4f}<extra></extra>"
+        )
+    )
+    figure.update_layout(
+        title=title, yaxis_title=yaxis, height=380, font=FONT, margin={"t": 60, "l": 60, "r": 20, "b": 110}
+    )
+    figure.update_xaxes(tickangle=-60, dtick=1 if len(labels) <= 64 else None)
+    return figure
+
+
+STATS_HEADERS = ["layer", "head", "entropy (bits)", "mean distance", "previous-token", "sink share", "induction"]
+
+
+def stats_rows(stats: list[HeadStats]) -> list[list]:
+    return [
+        [
+            s.layer,
+            s.head,
+            round(s.entropy, 3),
+            round(s.mean_distance, 2),
+            round(s.previous_token, 3),
+            round(s.sink, 3),
+            None if s.induction is None else round(s.induction, 3),
+        ]
+        for s in stats
+    ]
+
+
+INSIDE_HEADERS = ["key position", "key token", "q·k / √d", "after mask", "softmax weight", "weight × ‖v‖"]
+
+
+def inside_rows(step: HeadComputation, values: torch.Tensor, labels: list[str]) -> list[list]:
+    norms = values.norm(dim=-1)
+    return [
+        [
+            j,
+            labels[j],
+            round(float(step.scores[j]), 4),
+            "−∞" if math.isinf(step.masked[j]) else round(float(step.masked[j]), 4),
+            round(float(step.weights[j]), 5),
+            round(float(step.weights[j] * norms[j]), 4),
+        ]
+        for j in range(len(labels))
+    ]
+
+
+def inside_figure(step: HeadComputation, labels: list[str], title: str) -> go.Figure:
+    ticks = [f"{i}:{label}" for i, label in enumerate(labels)]
+    figure = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        subplot_titles=("scores q·k / √d (masked positions hidden)", "softmax weights"),
+        vertical_spacing=0.12,
+    )
+    visible = [None if math.isinf(v) else round(float(v), 4) for v in step.masked]
+    figure.add_trace(go.Bar(x=ticks, y=visible, marker_color="#8e6bbf", name="score"), row=1, col=1)
+    figure.add_trace(
+        go.Bar(x=ticks, y=step.weights.numpy().round(5), marker_color="#3b75af", name="weight"), row=2, col=1
+    )
+    figure.update_layout(
+        title=title, height=560, showlegend=False, font=FONT, margin={"t": 80, "l": 60, "r": 20, "b": 110}
+    )
+    figure.update_xaxes(tickangle=-60)
+    return figure

@@ -45,7 +45,11 @@ def _run(text: str, model: str) -> at.AttentionRun:
 def _clamp(run: at.AttentionRun, layer, head, query) -> tuple[int, int, int]:
     layer = min(max(int(layer or 0), 0), run.n_layers - 1)
     head = min(max(int(head or 0), 0), run.n_heads - 1)
-    query = min(max(int(query or 0), 0), len(run.labels) - 1)
+    try:  # the dropdown sends a position; a typed "3: sat" or junk falls back gracefully
+        query = int(str(query).split(":")[0]) if query not in (None, "") else 0
+    except ValueError:
+        query = 0
+    query = min(max(query, 0), len(run.labels) - 1)
     return layer, head, query
 
 
@@ -134,7 +138,8 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
     with gr.Row():
         layer = gr.Slider(0, 5, value=0, step=1, label="Layer", elem_id="att-layer")
         head = gr.Slider(0, 11, value=2, step=1, label="Head", elem_id="att-head")
-        query = gr.Dropdown(choices=[], value=None, label="Query token", elem_id="att-query")
+        # choices follow the current text; custom values let API callers pass a position directly
+        query = gr.Dropdown(choices=[], value=None, label="Query token", allow_custom_value=True, elem_id="att-query")
     with gr.Tabs():
         with gr.Tab("All heads", id="att-grid-tab"):
             grid = gr.Plot(elem_id="att-grid")

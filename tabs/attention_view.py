@@ -171,3 +171,41 @@ def inside_figure(step: HeadComputation, labels: list[str], title: str) -> go.Fi
     )
     figure.update_xaxes(tickangle=-60)
     return figure
+
+
+def next_token_figure(
+    raw: list[tuple[str, int | None, float]], kept: list[tuple[str, int | None, float]], title: str
+) -> go.Figure:
+    """The most likely next tokens: the model's own probabilities and what the filters leave."""
+
+    def label(text: str, gid: int | None) -> str:
+        return f"{text.replace(' ', '·').replace(chr(10), '↵')!s} ({'unk' if gid is None else gid})"
+
+    figure = go.Figure()
+    figure.add_trace(
+        go.Bar(
+            x=[label(t, g) for t, g, _ in raw],
+            y=[round(p, 5) for *_, p in raw],
+            name="model (temperature 1)",
+            marker_color="#b7c7dc",
+        )
+    )
+    figure.add_trace(
+        go.Bar(
+            x=[label(t, g) for t, g, _ in kept],
+            y=[round(p, 5) for *_, p in kept],
+            name="after temperature / top-k / top-p",
+            marker_color="#3b75af",
+        )
+    )
+    figure.update_layout(
+        title=title,
+        yaxis_title="probability",
+        barmode="group",
+        height=420,
+        font=FONT,
+        margin={"t": 60, "l": 60, "r": 20, "b": 120},
+        legend={"orientation": "h", "y": 1.12},
+    )
+    figure.update_xaxes(tickangle=-50)
+    return figure

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_tokenizer_browser import assert_no_error_toast, browser  # noqa: F401 (fixture)
+from tests.browser.conftest import assert_no_error_toast
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def page(browser, app_url):  # noqa: F811
+def page(browser, app_url):
     page = browser.new_page(viewport={"width": 1500, "height": 1300})
     page.set_default_timeout(120_000)  # the first open loads the model
     page.goto(app_url)
@@ -44,3 +44,17 @@ def test_inside_one_head_rollout_and_statistics(page, artifacts_dir):
     assert "previous-token" in page.locator("#att-stats").inner_text()
     assert_no_error_toast(page)
     page.screenshot(path=artifacts_dir / "attention-stats.png", full_page=True)
+
+
+def test_bertviz_views_render_offline(page, artifacts_dir):
+    page.get_by_role("tab", name="BertViz").click()
+    page.wait_for_selector("#att-bertviz-head iframe")
+    frame = page.locator("#att-bertviz-head iframe").element_handle().content_frame()
+    frame.wait_for_function("document.querySelectorAll('svg text').length > 10")
+    labels = frame.eval_on_selector_all("svg text", "nodes => nodes.map(n => n.textContent)")
+    assert "cat" in labels and "[CLS]" in labels
+    assert "kB sent to the browser" in page.locator("#att-bertviz-head").inner_text()
+    model_frame = page.locator("#att-bertviz-model iframe").element_handle().content_frame()
+    model_frame.wait_for_function("document.querySelectorAll('svg line, svg rect').length > 100")
+    assert_no_error_toast(page)
+    page.screenshot(path=artifacts_dir / "attention-bertviz.png", full_page=True)

@@ -6,36 +6,13 @@ a page that shows an error box is a failure even if the assertions pass).
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+from tests.browser.conftest import assert_no_error_toast
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 60_000
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which("chromium") and not shutil.which(CHROMIUM):
-        pytest.fail("Debian's chromium is missing: run `make test` (it installs it) or apt-get install chromium")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -50,11 +27,6 @@ def page(browser, app_url):
 
 def type_text(page, text: str) -> None:
     page.locator("#tok-text textarea").fill(text)
-
-
-def assert_no_error_toast(page):
-    errors = page.locator(".toast-body.error")
-    assert errors.count() == 0, errors.all_inner_texts()
 
 
 def test_compare_view_shows_real_tokens_and_links_spans(page, artifacts_dir):

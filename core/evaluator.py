@@ -136,4 +136,6 @@ def fd_floor(dataset: str) -> float:
     from core import images
 
     model = load_evaluator(dataset)
-    return metrics.frechet_distance(test_features(dataset), features(model, images.load_subset(dataset, "train").images))
+    return metrics.frechet_distance(
+        test_features(dataset), features(model, images.load_subset(dataset, "train").images)
+    )

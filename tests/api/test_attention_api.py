@@ -62,3 +62,40 @@ def test_unknown_model_is_refused(client: Client):
 def test_out_of_range_layer_and_head_are_clamped(client: Client):
     out = client.predict(TEXT, "minilm", 5, 11, 200, api_name="/attention")
     assert "Layer 5, head 11" in out[4]
+
+
+@pytest.fixture(scope="module")
+def gpt_key() -> str:
+    from core.attention_models import MODELS
+
+    if "gpt-kjv" not in MODELS:
+        pytest.skip("this checkout ships no tiny GPT checkpoint")
+    return "gpt-kjv"
+
+
+def test_next_token_distribution_and_filters(client: Client, gpt_key):
+    figure, summary = client.predict("And God said, Let there be", gpt_key, 1.0, 0, 1.0, api_name="/next_token")
+    assert "light" in figure["plot"]
+    _, summary_k = client.predict("And God said, Let there be", gpt_key, 1.0, 5, 1.0, api_name="/next_token")
+    assert summary_k.startswith("5 token(s) keep a chance")
+    _, summary_greedy = client.predict("And God said, Let there be", gpt_key, 0.0, 0, 1.0, api_name="/next_token")
+    assert summary_greedy.startswith("1 token(s)")
+
+
+def test_generate_one_token_is_seeded(client: Client, gpt_key):
+    text = "And the earth was"
+    first = client.predict(text, gpt_key, 1.0, 0, 1.0, 7, False, api_name="/generate_one")
+    again = client.predict(text, gpt_key, 1.0, 0, 1.0, 7, False, api_name="/generate_one")
+    greedy = client.predict(text, gpt_key, 1.0, 0, 1.0, 7, True, api_name="/generate_one")
+    assert first[0] == again[0] and first[0].startswith(text) and len(first[0]) > len(text)
+    assert greedy[0].startswith(text)
+
+
+def test_next_token_on_an_encoder_explains_why_not(client: Client):
+    figure, summary = client.predict(TEXT, "minilm", 1.0, 0, 1.0, api_name="/next_token")
+    assert figure is None and "causal model" in summary
+
+
+def test_generate_rejects_bad_settings(client: Client, gpt_key):
+    with pytest.raises(AppError, match="seed"):
+        client.predict("And", gpt_key, 1.0, 0, 1.0, -5, False, api_name="/generate_one")

@@ -134,3 +134,57 @@ def test_empty_input_is_a_clear_error(text):
 def test_unknown_model_is_a_clear_error():
     with pytest.raises(ValueError, match="Unknown model"):
         am.run("gpt-17", "hello")
+
+
+# ---- the project-trained causal GPT ----------------------------------------------------------
+
+needs_gpt = pytest.mark.skipif("gpt-kjv" not in am.MODELS, reason="this checkout ships no tiny GPT checkpoint")
+GPT_TEXT = "And God said, Let there be light: and there was light. And God saw the light, that it was good."
+
+
+@pytest.fixture(scope="module")
+def gpt_run() -> at.AttentionRun:
+    return am.run("gpt-kjv", GPT_TEXT)
+
+
+@needs_gpt
+def test_gpt_is_causal_and_rows_sum_to_one(gpt_run):
+    A = gpt_run.attentions
+    T = A.shape[-1]
+    assert gpt_run.causal and gpt_run.logits.shape[0] == T
+    above = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
+    assert (A[..., above] == 0).all()  # nothing attends to the future
+    assert torch.allclose(A.sum(-1), torch.ones(A.shape[:-1]), atol=1e-5)
+
+
+@needs_gpt
+def test_gpt_reads_the_tokenizer_tabs_gpt2_tokens(gpt_run):
+    gpt2, _ = get_tokenizer("gpt2")
+    assert [t.id for t in gpt_run.tokens] == [t.id for t in gpt2.encode(GPT_TEXT)]
+
+
+@needs_gpt
+def test_gpt_inside_head_equals_the_models_attention(gpt_run):
+    T = len(gpt_run.labels)
+    for layer in range(gpt_run.n_layers):
+        for head in range(gpt_run.n_heads):
+            for position in (0, T // 2, T - 1):
+                step = at.inside_head(
+                    gpt_run.queries[layer, head, position],
+                    gpt_run.keys[layer, head],
+                    gpt_run.values[layer, head],
+                    position,
+                    causal=True,
+                )
+                assert torch.allclose(step.weights, gpt_run.attentions[layer, head, position], atol=1e-5)
+
+
+@needs_gpt
+def test_gpt_has_a_previous_token_head_and_predicts_sensibly(gpt_run):
+    stats = at.head_statistics(gpt_run, am.induction_for("gpt-kjv"))
+    assert max(s.previous_token for s in stats) > 0.5
+    assert all(s.induction is not None for s in stats)
+    run = am.run("gpt-kjv", "And God said, Let there be")
+    probs = torch.softmax(run.logits[-1], -1)
+    top = am.next_token_table(run, probs, top=5)
+    assert any(text.strip() == "light" for text, _, _ in top), top

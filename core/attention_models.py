@@ -7,6 +7,8 @@
   attention weights). Its tokens come from the Tokenizer tab's "bert" tokenizer (the same
   bert-base-uncased vocabulary), with [CLS] and [SEP] added as the model expects.
 
+- "hub:<id>": BERT-style and GPT-2-style models from the Hugging Face Hub (core/attention_hub.py).
+
 Queries, keys and values are captured with forward hooks on each layer's query/key/value
 projections, reshaped to (H, T, head_dim) exactly as the model does before its own attention.
 """
@@ -28,6 +30,7 @@ _TITLES = {
 }
 MODELS = {key: title for key, title in _TITLES.items() if key in assets.REGISTRY}  # the ones this checkout ships
 CAUSAL = {"gpt-kjv"}
+HUB_PREFIX = "hub:"  # "hub:<id or local folder>": see core/attention_hub.py
 
 
 def minilm_weights():
@@ -120,10 +123,26 @@ def _run_gpt(key: str, text: str, notices: list[str], max_tokens: int) -> Attent
     )
 
 
+def _hub(key: str):
+    from core import attention_hub
+
+    return attention_hub.load(key.removeprefix(HUB_PREFIX))
+
+
+def decode(key: str, model_ids: list[int]) -> str:
+    """Text of model ids (the tiny GPT's own ids, or a Hub model's tokenizer ids)."""
+    if key.startswith(HUB_PREFIX):
+        return _hub(key).tokenizer.tokenizer.decode(model_ids)
+    return assets.load_embedded(key)[1].decode(model_ids)
+
+
 def next_token_table(run: AttentionRun, probs: torch.Tensor, top: int = 15) -> list[tuple[str, int | None, float]]:
     """The `top` most likely next tokens: (text, GPT-2 id or None for <unk>, probability)."""
-    _, vocab = assets.load_embedded(run.model_key)
     values, order = probs.topk(min(top, probs.numel()))
+    if run.model_key.startswith(HUB_PREFIX):
+        hf = _hub(run.model_key).tokenizer.tokenizer
+        return [(hf.decode([int(i)]), int(i), float(p)) for i, p in zip(order, values, strict=True)]
+    _, vocab = assets.load_embedded(run.model_key)
     gpt2_ids = vocab.to_gpt2_ids(order)
     texts = vocab.pieces(order)
     return [(text, gid, float(p)) for text, gid, p in zip(texts, gpt2_ids, values, strict=True)]
@@ -131,11 +150,15 @@ def next_token_table(run: AttentionRun, probs: torch.Tensor, top: int = 15) -> l
 
 def run(key: str, text: str, max_tokens: int = MAX_VIEW_TOKENS) -> AttentionRun:
     """Tokenize `text` through the shared path, run the model, keep every attention weight."""
-    if key not in MODELS:
+    if key not in MODELS and not key.startswith(HUB_PREFIX):
         raise ValueError(f"Unknown model {key!r}; choose from {', '.join(MODELS)}.")
     text, notices = clean_text(text)
     if not text.strip():
         raise ValueError("The text is empty: type a sentence to see its attention.")
+    if key.startswith(HUB_PREFIX):
+        from core import attention_hub
+
+        return attention_hub.run(attention_hub.load(key.removeprefix(HUB_PREFIX)), key, text, notices, max_tokens)
     if key in CAUSAL:
         return _run_gpt(key, text, notices, max_tokens)
     tokenizer, _ = get_tokenizer("bert")
@@ -179,10 +202,20 @@ INDUCTION_HALF = 40  # tokens in each half of the repeated random sequence
 @torch.no_grad()
 def induction_for(key: str, seed: int = 0) -> torch.Tensor | None:
     """(L, H) induction scores of a causal model on a random sequence repeated twice; None for encoders."""
+    generator = torch.Generator().manual_seed(seed)
+    if key.startswith(HUB_PREFIX):
+        from core import attention_hub
+
+        hub = _hub(key)
+        if not hub.causal:
+            return None
+        length = min(INDUCTION_HALF, hub.model.config.n_positions // 2)  # both halves fit the context
+        half = torch.randint(0, hub.model.config.vocab_size, (length,), generator=generator)
+        attentions = attention_hub._run_gpt2(hub.model, torch.cat([half, half]).tolist())[0]
+        return induction_scores(attentions, length)
     if key not in CAUSAL:
         return None
     model, vocab = assets.load_embedded(key)
-    generator = torch.Generator().manual_seed(seed)
     half = torch.randint(0, vocab.unk_id, (INDUCTION_HALF,), generator=generator)
     ids = torch.cat([half, half]).unsqueeze(0).to(next(model.parameters()).device)
     attentions = torch.stack([a[0] for a in model(ids, need_attention=True).attentions]).float().cpu()

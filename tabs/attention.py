@@ -21,6 +21,7 @@ from tabs import bertviz_view
 
 TITLE = "Attention"
 TAB_ID = "attention"
+SUGGESTED_HUB = ["openai-community/gpt2", "distilbert/distilgpt2", "google-bert/bert-base-uncased"]
 DEFAULT_TEXT = "The cat sat on the mat because it was tired. The cat slept."
 
 INTRO = """\
@@ -168,8 +169,26 @@ def generate_one(text: str, model: str, temperature: float, top_k: float, top_p:
     except ValueError as err:
         raise gr.Error(str(err)) from None
     chosen = next_tokens.choose(probs, greedy=bool(greedy), generator=generator)
-    _, vocab = assets.load_embedded(model)
-    return text + vocab.decode([chosen]), 10**6  # the query moves to the new, last token
+    return text + models.decode(model, [chosen]), 10**6  # the query moves to the new, last token
+
+
+def _model_choices(hub_ids: list[str]) -> list[tuple[str, str]]:
+    return [(title, key) for key, title in models.MODELS.items()] + [
+        (f"{h} (Hub)", models.HUB_PREFIX + h) for h in hub_ids
+    ]
+
+
+def add_hub_model(hub_id: str, hub_ids: list[str]):
+    """Load a Hub model (BERT or GPT-2 style) and select it; a plain sentence when that cannot be done."""
+    from core import attention_hub
+
+    hub_id = (hub_id or "").strip()
+    try:
+        attention_hub.load(hub_id)
+    except assets.AssetError as err:
+        return gr.update(), hub_ids, f"**Note:** {err}"
+    hub_ids = hub_ids if hub_id in hub_ids else [*hub_ids, hub_id]
+    return gr.update(choices=_model_choices(hub_ids), value=models.HUB_PREFIX + hub_id), hub_ids, f"Added {hub_id}."
 
 
 def render(demo: gr.Blocks, tab: gr.Tab) -> None:
@@ -177,13 +196,21 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
     with gr.Row():
         text = gr.Textbox(DEFAULT_TEXT, label="Text", lines=3, scale=4, elem_id="att-text")
         with gr.Column(scale=2):
+            # custom values let API callers name "hub:<id>" directly; unknown names get a clear error
             model = gr.Dropdown(
-                [(title, key) for key, title in models.MODELS.items()],
-                value="minilm",
-                label="Model",
-                elem_id="att-model",
+                _model_choices([]), value="minilm", label="Model", allow_custom_value=True, elem_id="att-model"
             )
             go_btn = gr.Button("Show attention", variant="primary", elem_id="att-run")
+    with gr.Row():
+        hub_id = gr.Textbox(
+            label="Add a Hub model (BERT- or GPT-2-style; needs the Hub)",
+            placeholder=", ".join(SUGGESTED_HUB),
+            scale=3,
+            elem_id="att-hub-id",
+        )
+        hub_add = gr.Button("Add from Hub", scale=1, elem_id="att-hub-add")
+    hub_notice = gr.Markdown(elem_id="att-hub-notice")
+    hub_models = gr.State([], time_to_live=3600)  # this session's added Hub models
     notice = gr.Markdown(elem_id="att-notice")
     timing = gr.Markdown(elem_id="att-timing")
     with gr.Row():
@@ -251,6 +278,9 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
         head,
         query,
     ]
+    hub_add.click(add_hub_model, [hub_id, hub_models], [model, hub_models, hub_notice], api_name="add_hub_model").then(
+        analyse, inputs, outputs, api_visibility="private"
+    )
     # computed when the tab is first opened (loading the model takes seconds), then on demand
     gr.on(
         [tab.select, go_btn.click, text.submit, model.input],

@@ -55,7 +55,7 @@ def test_empty_input_is_a_clear_error(client: Client, text):
 
 
 def test_unknown_model_is_refused(client: Client):
-    with pytest.raises(AppError, match="not in the list of choices"):
+    with pytest.raises(AppError, match="Unknown model"):
         client.predict(TEXT, "no-such-model", 0, 0, 0, api_name="/attention")
 
 
@@ -99,3 +99,10 @@ def test_next_token_on_an_encoder_explains_why_not(client: Client):
 def test_generate_rejects_bad_settings(client: Client, gpt_key):
     with pytest.raises(AppError, match="seed"):
         client.predict("And", gpt_key, 1.0, 0, 1.0, -5, False, api_name="/generate_one")
+
+
+def test_hub_model_offline_says_so_plainly(client: Client):
+    model, notice = client.predict("openai-community/gpt2", api_name="/add_hub_model")
+    assert "not reachable" in notice
+    model, notice = client.predict("not an id", api_name="/add_hub_model")
+    assert "is not a Hub id" in notice

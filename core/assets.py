@@ -88,6 +88,7 @@ MNIST_SUBSET_SHA256 = "a296dae38521b80ec2fd7a2c7d292cbf0bfe248438f77df02ecafe3e1
 FASHION_SUBSET_SHA256 = "e8429652de27fff344e423f7137d53198d9aad5aa55e1f84b5487907fde78594"
 EVALUATOR_MNIST_SHA256 = "80096615137bc4c24d4f6d20b19b28c8f3ca15e936d49940e52b51e2af6e553d"
 EVALUATOR_FASHION_SHA256 = "2de86b69799f159e8ca7c47e8c054e77b39fde29a545f6d3d5dba414792467d6"
+GPT_KJV_SHA256 = "ba8a71b21b881b9127ac053c283b48d69a696f6b6b47a851829ca729de0e2244"
 
 REGISTRY: dict[str, Asset] = {
     asset.key: asset
@@ -183,6 +184,15 @@ REGISTRY: dict[str, Asset] = {
                 ),
             ),
             hub_id="sentence-transformers/all-MiniLM-L6-v2",
+        ),
+        Asset(
+            key="gpt-kjv",
+            kind="model",
+            title="Tiny GPT (4 layers x 8 heads), trained here on the King James Bible",
+            loader="core.attention_models:load_tiny_gpt",
+            source="trained by this project: python -m scripts.train gpt --dataset kjv (card: assets/checkpoints/gpt-kjv.json)",
+            licence="same as this project (training text: King James Version, public domain)",
+            files=(EmbeddedFile("assets/checkpoints/gpt-kjv.safetensors", GPT_KJV_SHA256, published_hash=False),),
         ),
         # ---- image data: compact subsets built by scripts/build_data_subsets.py ----------------
         Asset(

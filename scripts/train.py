@@ -13,10 +13,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from scripts import pipeline, train_evaluator
+from scripts import pipeline, train_evaluator, train_gpt
 
 TRAINERS: dict[str, pipeline.TrainerSpec] = {
     "evaluator": train_evaluator.SPEC,
+    "gpt": train_gpt.SPEC,
 }
 
 

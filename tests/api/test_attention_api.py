@@ -74,8 +74,8 @@ def gpt_key() -> str:
 
 
 def test_next_token_distribution_and_filters(client: Client, gpt_key):
-    figure, summary = client.predict("And God said, Let there be", gpt_key, 1.0, 0, 1.0, api_name="/next_token")
-    assert "light" in figure["plot"]
+    figure, summary = client.predict("And the LORD spake unto", gpt_key, 1.0, 0, 1.0, api_name="/next_token")
+    assert "Moses" in figure["plot"]
     _, summary_k = client.predict("And God said, Let there be", gpt_key, 1.0, 5, 1.0, api_name="/next_token")
     assert summary_k.startswith("5 token(s) keep a chance")
     _, summary_greedy = client.predict("And God said, Let there be", gpt_key, 0.0, 0, 1.0, api_name="/next_token")

@@ -180,11 +180,12 @@ def test_gpt_inside_head_equals_the_models_attention(gpt_run):
 
 
 @needs_gpt
-def test_gpt_has_a_previous_token_head_and_predicts_sensibly(gpt_run):
+def test_gpt_statistics_and_known_continuations(gpt_run):
     stats = at.head_statistics(gpt_run, am.induction_for("gpt-kjv"))
-    assert max(s.previous_token for s in stats) > 0.5
-    assert all(s.induction is not None for s in stats)
-    run = am.run("gpt-kjv", "And God said, Let there be")
-    probs = torch.softmax(run.logits[-1], -1)
-    top = am.next_token_table(run, probs, top=5)
-    assert any(text.strip() == "light" for text, _, _ in top), top
+    assert len(stats) == gpt_run.n_layers * gpt_run.n_heads
+    assert all(s.induction is not None and 0 <= s.induction <= 1 for s in stats)
+    # the trained model has learnt its corpus: the commonest continuations rank first
+    for prompt, expected in [("And the LORD spake unto", " Moses"), ("God created the heaven and the", " earth")]:
+        run = am.run("gpt-kjv", prompt)
+        top_text, _, _ = am.next_token_table(run, torch.softmax(run.logits[-1], -1), top=1)[0]
+        assert top_text == expected, (prompt, top_text)

@@ -43,7 +43,7 @@ def run() -> dict:
         from core import assets
 
         model, vocab = assets.load_embedded("gpt-kjv")
-        ids = torch.tensor([vocab.encode(text)[:64]])
+        ids = torch.tensor([vocab.encode(f"{text} {text}")[:64]])  # 64 GPT-2 tokens of the same prose
         assert ids.shape[1] == 64
         with torch.no_grad():
             next_token = time_ms(lambda: torch.softmax(model(ids).logits[0, -1], -1), repeats=20)

@@ -117,7 +117,8 @@ def analyse(text: str, model: str, layer: float, head: float, query: float):
 
 def select_head(text: str, model: str, layer: float, head: float, query: float):
     run = _run(text, model)
-    return _head_views(run, *_clamp(run, layer, head, query))
+    layer, head, query = _clamp(run, layer, head, query)
+    return view.grid_figure(run.attentions, (layer, head)), *_head_views(run, layer, head, query)
 
 
 def select_query(text: str, model: str, layer: float, head: float, query: float):
@@ -294,7 +295,7 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
         [layer.release, head.release],
         select_head,
         inputs,
-        [enlarged, inside_table, inside_fig, inside_md],
+        [grid, enlarged, inside_table, inside_fig, inside_md],
         api_name="attention_head",
     )
     query.input(select_query, inputs, [inside_table, inside_fig, inside_md, rollout_bars], api_name="attention_query")

@@ -24,7 +24,10 @@ def test_attention_endpoints_are_listed(client: Client):
 def test_attention_returns_every_view(client: Client):
     out = client.predict(TEXT, "minilm", 0, 2, 3, api_name="/attention")
     grid, enlarged, inside_rows, inside_fig, summary, rollout_heat, rollout_bars, stats, notice, timing, *_ = out
-    assert grid["type"] == "plotly" and len(json.loads(grid["plot"])["data"]) == 6 * 12  # every head
+    layout = json.loads(grid["plot"])["layout"]
+    assert grid["type"] == "plotly"
+    assert layout["xaxis"]["ticktext"] == [f"h{h}" for h in range(12)]  # every head...
+    assert layout["yaxis"]["ticktext"] == [f"L{layer}" for layer in range(6)]  # ...of every layer
     labels = json.loads(enlarged["plot"])["data"][0]["x"]
     assert labels[0] == "0:[CLS]" and labels[3] == "3:sat" and labels[-1].endswith("[SEP]")
     assert len(inside_rows["data"]) == len(labels)
@@ -36,7 +39,7 @@ def test_attention_returns_every_view(client: Client):
 
 
 def test_selecting_a_head_and_a_query(client: Client):
-    enlarged, rows, inside_fig, summary = client.predict(TEXT, "minilm", 1, 5, 2, api_name="/attention_head")
+    grid, enlarged, rows, inside_fig, summary = client.predict(TEXT, "minilm", 1, 5, 2, api_name="/attention_head")
     assert "Layer 1, head 5" in summary
     rows, inside_fig, summary, bars = client.predict(TEXT, "minilm", 1, 5, 4, api_name="/attention_query")
     assert "query 4" in summary and "Rollout for query 4" in bars["plot"]

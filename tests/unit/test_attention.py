@@ -38,20 +38,24 @@ def test_tokens_are_the_tokenizer_tabs_tokens(minilm_run):
     assert own(TEXT)["input_ids"] == [101, *(t.id for t in minilm_run.tokens[1:-1]), 102]
 
 
-def test_inside_head_equals_the_models_attention(minilm_run):
-    """Reference test: our scaled dot-product code reproduces every head's weights within 1e-5."""
-    T = len(minilm_run.labels)
-    for layer in range(minilm_run.n_layers):
-        for head in range(minilm_run.n_heads):
+def assert_inside_head_matches(run: at.AttentionRun) -> None:
+    """Reference test: our scaled dot-product code reproduces the model's weights within 1e-5."""
+    T = len(run.labels)
+    for layer in range(run.n_layers):
+        for head in range(run.n_heads):
             for position in (0, T // 2, T - 1):
                 step = at.inside_head(
-                    minilm_run.queries[layer, head, position],
-                    minilm_run.keys[layer, head],
-                    minilm_run.values[layer, head],
+                    run.queries[layer, head, position],
+                    run.keys[layer, head],
+                    run.values[layer, head],
                     position,
-                    causal=False,
+                    run.causal,
                 )
-                assert torch.allclose(step.weights, minilm_run.attentions[layer, head, position], atol=1e-5)
+                assert torch.allclose(step.weights, run.attentions[layer, head, position], atol=1e-5)
+
+
+def test_inside_head_equals_the_models_attention(minilm_run):
+    assert_inside_head_matches(minilm_run)
 
 
 def test_inside_head_phases_known_answer():
@@ -165,18 +169,7 @@ def test_gpt_reads_the_tokenizer_tabs_gpt2_tokens(gpt_run):
 
 @needs_gpt
 def test_gpt_inside_head_equals_the_models_attention(gpt_run):
-    T = len(gpt_run.labels)
-    for layer in range(gpt_run.n_layers):
-        for head in range(gpt_run.n_heads):
-            for position in (0, T // 2, T - 1):
-                step = at.inside_head(
-                    gpt_run.queries[layer, head, position],
-                    gpt_run.keys[layer, head],
-                    gpt_run.values[layer, head],
-                    position,
-                    causal=True,
-                )
-                assert torch.allclose(step.weights, gpt_run.attentions[layer, head, position], atol=1e-5)
+    assert_inside_head_matches(gpt_run)
 
 
 @needs_gpt

@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from core import assets, attention_hub
-from core import attention as at
 from core import attention_models as am
 from core.tokenizers import get_tokenizer
+from tests.unit.test_attention import assert_inside_head_matches
 
 TEXT = "Hello world, the cat sat on the mat."
 
@@ -40,22 +40,6 @@ def bert_folder(tmp_path_factory):
     return str(folder)
 
 
-def _check_reference(run: at.AttentionRun) -> None:
-    T = len(run.labels)
-    assert torch.allclose(run.attentions.sum(-1), torch.ones(run.attentions.shape[:-1]), atol=1e-5)
-    for layer in range(run.n_layers):
-        for head in range(run.n_heads):
-            for position in range(T):
-                step = at.inside_head(
-                    run.queries[layer, head, position],
-                    run.keys[layer, head],
-                    run.values[layer, head],
-                    position,
-                    run.causal,
-                )
-                assert torch.allclose(step.weights, run.attentions[layer, head, position], atol=1e-5)
-
-
 def test_gpt2_style_model_from_a_folder(gpt2_folder):
     run = am.run(am.HUB_PREFIX + gpt2_folder, TEXT)
     gpt2, _ = get_tokenizer("gpt2")
@@ -63,7 +47,7 @@ def test_gpt2_style_model_from_a_folder(gpt2_folder):
     assert run.causal and run.attentions.shape[:2] == (2, 4) and run.logits.shape[-1] == 50257
     T = len(run.labels)
     assert (run.attentions[..., torch.triu(torch.ones(T, T, dtype=torch.bool), 1)] == 0).all()
-    _check_reference(run)
+    assert_inside_head_matches(run)
     assert am.induction_for(am.HUB_PREFIX + gpt2_folder).shape == (2, 4)
     table = am.next_token_table(run, torch.softmax(run.logits[-1], -1), top=3)
     assert len(table) == 3 and all(isinstance(t, str) for t, _, _ in table)
@@ -72,7 +56,7 @@ def test_gpt2_style_model_from_a_folder(gpt2_folder):
 def test_bert_style_model_from_a_folder(bert_folder):
     run = am.run(am.HUB_PREFIX + bert_folder, TEXT)
     assert run.labels[0] == "[CLS]" and run.labels[-1] == "[SEP]" and not run.causal
-    _check_reference(run)
+    assert_inside_head_matches(run)
 
 
 def test_unsupported_architecture_is_refused(tmp_path):

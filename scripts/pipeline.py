@@ -19,7 +19,7 @@ from typing import Literal
 
 import torch
 
-from core.assets import ASSETS_DIR, sha256_of
+from core.assets import ASSETS_DIR, REPO_ROOT, sha256_of
 from core.device import describe, get_device
 
 CHECKPOINT_DIR = ASSETS_DIR / "checkpoints"
@@ -63,6 +63,14 @@ class TrainerSpec:
     defaults: dict[str, dict]  # per dataset: steps, batch_size, lr, ...
 
 
+def _portable(path: Path) -> str:
+    """A path as the card records it: relative to the repository when inside it (cards travel)."""
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def run(spec: TrainerSpec, config: TrainConfig) -> Path:
     """Train, save weights + card under config.out_dir, return the card's path."""
     from safetensors.torch import save_file
@@ -97,7 +105,7 @@ def run(spec: TrainerSpec, config: TrainConfig) -> Path:
     card = {
         "name": config.name,
         "data": result.data,
-        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+        "config": {k: _portable(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
         "steps": config.steps,
         "wall_time_s": round(seconds, 1),
         "device": describe(get_device()).summary,

@@ -1,7 +1,7 @@
 """One entry point for every checkpoint the app ships.
 
     python -m scripts.train evaluator --dataset mnist          # full data, the shipped recipe
-    python -m scripts.train evaluator --dataset fashion --steps 50 --source subset --out-dir /tmp/x
+    python -m scripts.train evaluator --dataset fashion --steps 50 --source subset --out-dir some/folder
 
 Seeded and reproducible; uses a GPU when one is present (PLAYGROUND_DEVICE overrides). Writes
 <what>-<dataset>.safetensors and a JSON card into assets/checkpoints/ (or --out-dir).

@@ -1,7 +1,7 @@
 """Trainer of the tiny GPT (core.gpt) the attention tab uses as its embedded causal model.
 
     python -m scripts.train gpt --dataset kjv            # the shipped recipe (needs `make data`)
-    python -m scripts.train gpt --dataset kjv --steps 3 --source subset --out-dir /tmp/x
+    python -m scripts.train gpt --dataset kjv --steps 3 --source subset --out-dir some/folder
 
 The corpus (scripts/build_gpt_corpus.py) is tokenized with GPT-2's BPE; the model's vocabulary
 is the GPT-2 ids that occur in it plus <unk>. Training: random block_size windows of the

@@ -137,6 +137,14 @@ def bertviz(text: str, model: str, layer: float):
     return caption + head_view.html, model_view.html
 
 
+def _filtered(run: at.AttentionRun, temperature: float, top_k: float, top_p: float) -> torch.Tensor:
+    """The next-token distribution after the sampling filters, or a clear error for bad settings."""
+    try:
+        return next_tokens.distribution(run.logits[-1], float(temperature), int(top_k or 0), float(top_p))
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
+
+
 def next_token(text: str, model: str, temperature: float, top_k: float, top_p: float):
     """The next-token distribution after the whole text, before and after the sampling filters."""
     run = _run(text, model)
@@ -145,10 +153,7 @@ def next_token(text: str, model: str, temperature: float, top_k: float, top_p: f
             None,
             "Next-token prediction needs a causal model: pick the tiny GPT above (BERT-style encoders see both ways).",
         )
-    try:
-        probs = next_tokens.distribution(run.logits[-1], float(temperature), int(top_k or 0), float(top_p))
-    except ValueError as err:
-        raise gr.Error(str(err)) from None
+    probs = _filtered(run, temperature, top_k, top_p)
     raw = models.next_token_table(run, torch.softmax(run.logits[-1].double(), -1).float())
     kept = models.next_token_table(run, probs)
     figure = view.next_token_figure(raw, kept, f"After {run.labels[-1]!r}: the next token")
@@ -164,8 +169,8 @@ def generate_one(text: str, model: str, temperature: float, top_k: float, top_p:
     run = _run(text, model)
     if not run.causal:
         raise gr.Error("Generating needs a causal model: pick the tiny GPT.")
+    probs = _filtered(run, temperature, top_k, top_p)
     try:
-        probs = next_tokens.distribution(run.logits[-1], float(temperature), int(top_k or 0), float(top_p))
         generator = seeding.generator(seeding.check_seed(seed))
     except ValueError as err:
         raise gr.Error(str(err)) from None

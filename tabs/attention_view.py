@@ -189,22 +189,10 @@ def next_token_figure(
         return f"{text.replace(' ', '·').replace(chr(10), '↵')!s} ({'unk' if gid is None else gid})"
 
     figure = go.Figure()
-    figure.add_trace(
-        go.Bar(
-            x=[label(t, g) for t, g, _ in raw],
-            y=[round(p, 5) for *_, p in raw],
-            name="model (temperature 1)",
-            marker_color="#b7c7dc",
-        )
-    )
-    figure.add_trace(
-        go.Bar(
-            x=[label(t, g) for t, g, _ in kept],
-            y=[round(p, 5) for *_, p in kept],
-            name="after temperature / top-k / top-p",
-            marker_color="#3b75af",
-        )
-    )
+    series = [(raw, "model (temperature 1)", "#b7c7dc"), (kept, "after temperature / top-k / top-p", "#3b75af")]
+    for rows, name, colour in series:
+        x = [label(t, g) for t, g, _ in rows]
+        figure.add_trace(go.Bar(x=x, y=[round(p, 5) for *_, p in rows], name=name, marker_color=colour))
     figure.update_layout(
         title=title,
         yaxis_title="probability",

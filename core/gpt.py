@@ -9,12 +9,19 @@ Conventions:
 - Shapes follow the paper names: B batch, T sequence length (<= block_size), C = n_embd,
   H = n_head, hs = C / H the head size, V the model's vocabulary size.
 - Pre-LayerNorm blocks: x = x + attn(ln_1(x)); x = x + mlp(ln_2(x)); a final ln_f.
-- Learned absolute position embeddings (wpe), tied input/output embeddings: the logits are
-  the final hidden states times the token embedding matrix transposed (no separate lm_head).
+- Positions: `position="learned"` adds GPT-2's learned absolute position embeddings (wpe) to
+  the token embeddings; `position="rotary"` instead rotates each head's queries and keys by an
+  angle proportional to their position (RoPE, Su et al. 2021, https://arxiv.org/abs/2104.09864),
+  so a score depends on the tokens' offset, not on where they are. The shipped model is rotary:
+  "attend to the token before" is then one fixed pattern at every position, and a small model
+  trained briefly learns it where the learned embeddings left its heads diffuse.
+- Tied input/output embeddings: the logits are the final hidden states times the token
+  embedding matrix transposed (no separate lm_head).
 - Causal attention: position t attends to positions <= t. `forward(idx, need_attention=True)`
   computes softmax(Q K^T / sqrt(hs) + mask) explicitly and returns the weights and Q, K, V of
-  every layer; otherwise it calls F.scaled_dot_product_attention(is_causal=True) (faster, the
-  same numbers to float32 rounding).
+  every layer (Q and K after the rotation for a rotary model: the vectors that are dotted);
+  otherwise it calls F.scaled_dot_product_attention(is_causal=True) (faster, the same numbers
+  to float32 rounding).
 - Tokens: GPT-2's byte-level BPE (core.tokenizers.get_tokenizer("gpt2"), the tokenizer tab's).
   To keep the checkpoint small the model's vocabulary is only the GPT-2 ids that occur in its
   training corpus, sorted, plus one <unk> row at the end: `GPTVocab` maps between the two id
@@ -48,6 +55,7 @@ class GPTConfig:
     n_embd: int = 256
     dropout: float = 0.0
     bias: bool = True
+    position: str = "learned"  # "learned" (GPT-2's wpe) or "rotary" (RoPE)
 
 
 @dataclass
@@ -118,6 +126,23 @@ class GPTVocab:
         return "".join(out) + hf.decode(run)
 
 
+def rotary_angles(T: int, hs: int, device: torch.device | str, base: float = 10_000.0):
+    """cos and sin, (T, hs/2) each, of the angle t * base^(-2i/hs) for position t and pair i."""
+    inverse_wavelengths = base ** (-torch.arange(0, hs, 2, device=device, dtype=torch.float32) / hs)
+    angles = torch.arange(T, device=device, dtype=torch.float32)[:, None] * inverse_wavelengths
+    return angles.cos(), angles.sin()
+
+
+def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate pair i = (x[..., i], x[..., i + hs/2]) of x (B, H, T, hs) by position t's angle.
+
+    Rotations compose, so the dot product of a query rotated by angle(t) and a key rotated by
+    angle(s) equals that of the unrotated pair with the key rotated by angle(s - t).
+    """
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+
+
 class CausalSelfAttention(nn.Module):
     def __init__(self, config: GPTConfig):
         super().__init__()
@@ -127,11 +152,13 @@ class CausalSelfAttention(nn.Module):
         self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
         self.resid_dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor, need_attention: bool = False):
+    def forward(self, x: torch.Tensor, need_attention: bool = False, rotation=None):
         B, T, C = x.shape
         hs = C // self.n_head
         q, k, v = self.c_attn(x).split(C, dim=2)  # 3 x (B, T, C)
         q, k, v = (t.view(B, T, self.n_head, hs).transpose(1, 2) for t in (q, k, v))  # (B, H, T, hs)
+        if rotation is not None:
+            q, k = rotate(q, *rotation), rotate(k, *rotation)
         p = self.dropout if self.training else 0.0
         if need_attention:
             # softmax(Q K^T / sqrt(hs) + M), M = -inf above the diagonal: eq. 1 of Vaswani et al.
@@ -165,8 +192,8 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.mlp = MLP(config)
 
-    def forward(self, x: torch.Tensor, need_attention: bool = False):
-        a, inside = self.attn(self.ln_1(x), need_attention)
+    def forward(self, x: torch.Tensor, need_attention: bool = False, rotation=None):
+        a, inside = self.attn(self.ln_1(x), need_attention, rotation)
         x = x + a
         return x + self.mlp(self.ln_2(x)), inside
 
@@ -176,7 +203,10 @@ class GPT(nn.Module):
         super().__init__()
         self.config = config
         self.wte = nn.Embedding(config.vocab_size, config.n_embd)  # token embeddings, also the output layer
-        self.wpe = nn.Embedding(config.block_size, config.n_embd)  # learned position embeddings
+        if config.position not in ("learned", "rotary"):
+            raise ValueError(f"unknown position encoding {config.position!r}: use 'learned' or 'rotary'")
+        if config.position == "learned":
+            self.wpe = nn.Embedding(config.block_size, config.n_embd)  # learned position embeddings
         self.drop = nn.Dropout(config.dropout)
         self.h = nn.ModuleList(Block(config) for _ in range(config.n_layer))
         self.ln_f = nn.LayerNorm(config.n_embd, bias=config.bias)
@@ -199,11 +229,16 @@ class GPT(nn.Module):
         B, T = idx.shape
         if T > self.config.block_size:
             raise ValueError(f"{T} tokens exceed the model's context of {self.config.block_size}")
-        pos = torch.arange(T, device=idx.device)
-        x = self.drop(self.wte(idx) + self.wpe(pos))  # (B, T, C)
+        x = self.wte(idx)  # (B, T, C)
+        rotation = None
+        if self.config.position == "learned":
+            x = x + self.wpe(torch.arange(T, device=idx.device))
+        else:
+            rotation = rotary_angles(T, self.config.n_embd // self.config.n_head, idx.device)
+        x = self.drop(x)
         inside = []
         for block in self.h:
-            x, parts = block(x, need_attention)
+            x, parts = block(x, need_attention, rotation)
             inside.append(parts)
         logits = F.linear(self.ln_f(x), self.wte.weight)  # tied embeddings: (B, T, V)
         if not need_attention:

@@ -29,7 +29,7 @@ from core.gpt import GPT, GPTConfig, GPTVocab, induction_scores, lm_loss, previo
 from scripts.build_gpt_corpus import load_corpus
 from scripts.pipeline import Report, TrainConfig, TrainerSpec, TrainResult
 
-MODEL = {"block_size": 128, "n_layer": 4, "n_head": 8, "n_embd": 256, "dropout": 0.0}
+MODEL = {"block_size": 128, "n_layer": 4, "n_head": 8, "n_embd": 256, "dropout": 0.0, "position": "rotary"}
 WARMUP_STEPS = 200
 WEIGHT_DECAY = 0.1
 EVAL_WINDOWS = 64  # validation windows per periodic evaluation
@@ -131,8 +131,14 @@ def train(config: TrainConfig, report: Report) -> TrainResult:
         schedule.step()
         running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
         if step % config.eval_every == 0 or step == config.steps:
+            scores = head_scores(model, val_data, torch.Generator().manual_seed(config.seed))
             report(
-                step, train_loss=running, val_loss=mean_loss(model, val_data, eval_starts), lr=schedule.get_last_lr()[0]
+                step,
+                train_loss=running,
+                val_loss=mean_loss(model, val_data, eval_starts),
+                lr=schedule.get_last_lr()[0],
+                best_previous_token=best_head(scores["previous_token"])[1],
+                best_induction=best_head(scores["induction"])[1],
             )
         else:
             report(step)
@@ -185,5 +191,5 @@ def train(config: TrainConfig, report: Report) -> TrainResult:
 SPEC = TrainerSpec(
     train=train,
     datasets=("kjv",),
-    defaults={"kjv": {"steps": 1_500, "batch_size": 16, "lr": 1e-3}},
+    defaults={"kjv": {"steps": 2_200, "batch_size": 16, "lr": 1e-3}},
 )

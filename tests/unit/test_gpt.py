@@ -17,6 +17,8 @@ from core.gpt import (
     induction_scores,
     load_gpt,
     previous_token_scores,
+    rotary_angles,
+    rotate,
     sample,
     save_gpt,
 )
@@ -158,3 +160,44 @@ def test_shipped_checkpoint_loads_predicts_its_corpus_and_attends_locally():
     uniform = sum(1 / (t + 1) for t in range(1, T)) / (T - 1)
     assert previous_token_scores(out.attentions).max() > 2.5 * uniform
     assert card["metrics"]["best_previous_token_score"] > 2.5 * uniform
+
+
+# --- rotary positions (the shipped model's) ---
+
+
+def test_rotary_scores_depend_only_on_the_offset():
+    hs, T = 8, 10
+    cos, sin = rotary_angles(T, hs, "cpu")
+    q, k = torch.randn(hs), torch.randn(hs)
+    same_q = rotate(q.expand(1, 1, T, hs), cos, sin)[0, 0]  # the same query vector at every position
+    same_k = rotate(k.expand(1, 1, T, hs), cos, sin)[0, 0]
+    scores = same_q @ same_k.T  # (T, T): query position t, key position s
+    for offset in range(T):
+        diagonal = scores.diagonal(-offset)
+        torch.testing.assert_close(diagonal, diagonal[0].expand_as(diagonal), atol=1e-5, rtol=0)
+    assert not torch.allclose(scores.diagonal(0)[0], scores.diagonal(-1)[0])  # but the offset does matter
+
+
+def test_rotation_keeps_norms_and_position_zero():
+    cos, sin = rotary_angles(6, 8, "cpu")
+    x = torch.randn(2, 3, 6, 8)
+    rotated = rotate(x, cos, sin)
+    torch.testing.assert_close(rotated.norm(dim=-1), x.norm(dim=-1))
+    torch.testing.assert_close(rotated[:, :, 0], x[:, :, 0])  # angle 0 at position 0
+
+
+def test_rotary_model_has_no_position_table_and_stays_causal(idx):
+    torch.manual_seed(0)
+    rotary = GPT(GPTConfig(vocab_size=50, block_size=16, n_layer=2, n_head=4, n_embd=32, position="rotary")).eval()
+    assert not hasattr(rotary, "wpe")
+    out = rotary(idx, need_attention=True)
+    torch.testing.assert_close(out.logits, rotary(idx).logits, atol=1e-5, rtol=0)  # explicit == fused
+    for att in out.attentions:
+        assert (att[..., torch.ones(12, 12, dtype=torch.bool).triu(diagonal=1)] == 0).all()
+    prefix = rotary(idx[:, :7]).logits  # a causal model's first 7 outputs ignore what follows
+    torch.testing.assert_close(prefix, out.logits[:, :7], atol=1e-5, rtol=0)
+
+
+def test_unknown_position_encoding_is_refused():
+    with pytest.raises(ValueError, match="position"):
+        GPT(GPTConfig(vocab_size=10, block_size=4, n_layer=1, n_head=1, n_embd=8, position="sinusoidal"))

@@ -89,6 +89,62 @@ def to_pixels(images: torch.Tensor) -> np.ndarray:
     return scaled.round().to(torch.uint8).squeeze(1).numpy()
 
 
+MAX_UPLOAD_PIXELS = 25_000_000  # larger uploads are refused before any work is done on them
+
+
+def from_user_image(picture: np.ndarray | None, invert: bool | None = None) -> torch.Tensor:
+    """A drawing or an uploaded picture -> (1, 1, 28, 28) in [-1, 1], centred the way MNIST is.
+
+    MNIST digits are white on black, scaled so the ink fits a 20 x 20 box, centred in 28 x 28
+    (LeCun et al.). So: greyscale (transparent counts as background), make the ink bright
+    (`invert` None = guess: a mostly bright picture is dark ink on paper), crop to the ink,
+    scale the longer side to 20 pixels, paste in the centre. Raises ValueError with a message a
+    user can act on for non-images, oversized pictures and blank drawings.
+    """
+    from PIL import Image
+
+    if picture is None:
+        raise ValueError("No picture: draw something or upload an image first.")
+    array = np.asarray(picture)
+    if array.dtype == object or array.ndim not in (2, 3) or min(array.shape[:2]) < 1:
+        raise ValueError("That file is not an image (expected a height x width [x channels] picture).")
+    if array.shape[0] * array.shape[1] > MAX_UPLOAD_PIXELS:
+        raise ValueError(
+            f"The picture is {array.shape[1]} x {array.shape[0]} pixels; "
+            f"pictures up to {MAX_UPLOAD_PIXELS // 1_000_000} megapixels are accepted."
+        )
+    was_float = np.issubdtype(array.dtype, np.floating)
+    array = np.nan_to_num(array.astype(np.float32))
+    if was_float and array.max() <= 1.0:  # float pictures in [0, 1]
+        array = array * 255.0
+    if array.ndim == 3:
+        alpha = array[..., 3] / 255.0 if array.shape[2] == 4 else None
+        grey = array[..., :3].mean(axis=2) if array.shape[2] >= 3 else array[..., 0]
+        if alpha is not None:  # transparent pixels are background: white under dark ink, black under light
+            background = 255.0 if (grey * alpha).sum() / max(alpha.sum(), 1e-6) < 128 else 0.0
+            grey = grey * alpha + background * (1 - alpha)
+    else:
+        grey = array
+    grey = np.clip(grey, 0, 255)
+    if invert is None:
+        invert = float(np.median(grey)) > 127
+    ink = 255.0 - grey if invert else grey
+    mask = ink > 0.2 * ink.max() if ink.max() > 0 else np.zeros_like(ink, dtype=bool)
+    if ink.max() < 30 or not mask.any():
+        raise ValueError("The picture is blank: there is no stroke or shape to encode.")
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    height, width = crop.shape
+    scale = 20.0 / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = np.asarray(Image.fromarray(crop.astype(np.uint8)).resize(size, Image.Resampling.LANCZOS), np.float32)
+    canvas = np.zeros((28, 28), np.float32)
+    top, left = (28 - size[1]) // 2, (28 - size[0]) // 2
+    canvas[top : top + size[1], left : left + size[0]] = small
+    canvas = canvas * (255.0 / max(canvas.max(), 1e-6))  # full contrast, as in the data sets
+    return from_pixels(np.clip(canvas, 0, 255).round().astype(np.uint8)[None])
+
+
 # ---- shipped subsets (run time) --------------------------------------------------------------
 
 

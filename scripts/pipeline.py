@@ -50,6 +50,8 @@ class TrainResult:
     fp16: bool = False  # store the weights in half precision (quality checked by the trainer)
     history: list[dict] = field(default_factory=list)  # the periodic metrics
     card: dict = field(default_factory=dict)  # extra card entries (e.g. a model's architecture)
+    # extra files written beside the weights as <name><suffix>, e.g. {".umap.pkl": b"..."}
+    files: dict[str, bytes] = field(default_factory=dict)
 
 
 Report = Callable[..., None]
@@ -102,6 +104,11 @@ def run(spec: TrainerSpec, config: TrainConfig) -> Path:
         },
         str(weights),
     )
+    extra_files = {}
+    for suffix, content in result.files.items():
+        extra = config.out_dir / f"{config.name}{suffix}"
+        extra.write_bytes(content)
+        extra_files[extra.name] = sha256_of(extra)
     card = {
         "name": config.name,
         "data": result.data,
@@ -112,6 +119,7 @@ def run(spec: TrainerSpec, config: TrainConfig) -> Path:
         "weights": weights.name,
         "weights_dtype": "float16" if result.fp16 else "float32",
         "weights_sha256": sha256_of(weights),
+        **({"files_sha256": extra_files} if extra_files else {}),
         "metrics": {k: round(float(v), 5) for k, v in result.metrics.items()},
         "history": result.history or history,
         **result.card,

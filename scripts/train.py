@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from scripts import pipeline, train_evaluator, train_gpt
+from scripts import pipeline, train_evaluator, train_gpt, train_vae
 
 TRAINERS: dict[str, pipeline.TrainerSpec] = {
     "evaluator": train_evaluator.SPEC,
     "gpt": train_gpt.SPEC,
+    **train_vae.SPECS,
 }
 
 

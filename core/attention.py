@@ -25,6 +25,7 @@ import torch
 from core.tokenizers import Token
 
 MAX_VIEW_TOKENS = 128  # grid, BertViz, rollout: beyond this the input is cut, with a notice
+MAX_STATS_TOKENS = 512  # head statistics read further (numbers only; the model's context permitting)
 MAX_STATS_TOKENS = 512
 
 

@@ -87,6 +87,13 @@ def _rollout_views(run: at.AttentionRun, query: int):
     return heat, bars
 
 
+def _notice(run: at.AttentionRun, stats_run: at.AttentionRun) -> str:
+    parts = [run.notice] if run.notice else []
+    if len(stats_run.labels) > len(run.labels):
+        parts.append(f"Head statistics read the first {len(stats_run.labels)} tokens.")
+    return f"**Note:** {' '.join(parts)}" if parts else ""
+
+
 def analyse(text: str, model: str, layer: float, head: float, query: float):
     started = time.perf_counter()
     run = _run(text, model)
@@ -94,7 +101,10 @@ def analyse(text: str, model: str, layer: float, head: float, query: float):
     grid = view.grid_figure(run.attentions, (layer, head))
     enlarged, inside_rows, inside_fig, summary = _head_views(run, layer, head, query)
     rollout_heat, rollout_bars = _rollout_views(run, query)
-    stats = view.stats_rows(at.head_statistics(run, models.induction_for(model)))
+    stats_run = run
+    if len(run.labels) >= at.MAX_VIEW_TOKENS:  # the views were cut: statistics may read further
+        stats_run = models.cached_run(model, text or "", at.MAX_STATS_TOKENS)
+    stats = view.stats_rows(at.head_statistics(stats_run, models.induction_for(model)))
     elapsed = 1000 * (time.perf_counter() - started)
     payload = _payload_kb(grid, enlarged, inside_fig, rollout_heat, rollout_bars)
     timing = f"{len(run.labels)} tokens · {elapsed:.0f} ms on {describe().summary} · figures {payload:.0f} kB"
@@ -107,7 +117,7 @@ def analyse(text: str, model: str, layer: float, head: float, query: float):
         rollout_heat,
         rollout_bars,
         stats,
-        f"**Note:** {run.notice}" if run.notice else "",
+        _notice(run, stats_run),
         timing,
         gr.update(maximum=run.n_layers - 1, value=layer),
         gr.update(maximum=run.n_heads - 1, value=head),

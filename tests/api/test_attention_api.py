@@ -49,6 +49,7 @@ def test_long_input_is_cut_with_a_notice(client: Client):
     out = client.predict("word " * 300, "minilm", 0, 0, 0, api_name="/attention")
     assert "only the first 126" in out[8]
     assert "128 tokens" in out[9]
+    assert "Head statistics read the first 302 tokens" in out[8]  # 300 words + [CLS] + [SEP], under 512
 
 
 @pytest.mark.parametrize("text", ["", "    "])

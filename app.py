@@ -26,8 +26,14 @@ def build_app() -> gr.Blocks:
     return demo
 
 
-# In Gradio 6 css/head/theme belong to launch(), so every way of starting the app uses these.
-LAUNCH_OPTIONS = {"css": "\n".join([header.CSS, *(tab.CSS for tab in TABS)])}
+def _page_script() -> str:
+    """One page-load script calling every tab's optional JS (a function expression) in turn."""
+    parts = [f"({tab.JS})();" for tab in TABS if getattr(tab, "JS", "")]
+    return "() => {\n" + "\n".join(parts) + "\n}"
+
+
+# In Gradio 6 css/js/head/theme belong to launch(), so every way of starting the app uses these.
+LAUNCH_OPTIONS = {"css": "\n".join([header.CSS, *(tab.CSS for tab in TABS)]), "js": _page_script()}
 
 
 def main() -> None:

@@ -73,6 +73,7 @@ class Asset:
     files: tuple[EmbeddedFile, ...] = ()
     hub_id: str | None = None  # used only when the Hub is reachable
     notes: dict[str, Any] = field(default_factory=dict)
+    loader_args: tuple = ()  # passed to the loader, so one loader serves a family (e.g. every VAE)
 
 
 def _resolve(dotted: str):
@@ -89,6 +90,57 @@ FASHION_SUBSET_SHA256 = "e8429652de27fff344e423f7137d53198d9aad5aa55e1f84b548790
 EVALUATOR_MNIST_SHA256 = "80096615137bc4c24d4f6d20b19b28c8f3ca15e936d49940e52b51e2af6e553d"
 EVALUATOR_FASHION_SHA256 = "2de86b69799f159e8ca7c47e8c054e77b39fde29a545f6d3d5dba414792467d6"
 GPT_KJV_SHA256 = "514655a5fd71a2828632dd1033d044bf87a7f9f8e723925de3ac565be8ab0b1f"
+# The shipped VAEs (python -m scripts.train <what> --dataset <data>): title, weights hash, and the
+# hash of the fitted UMAP reducer beside the weights (16-D models only).
+VAE_CHECKPOINTS: dict[str, tuple[str, str, str | None]] = {
+    "vae-2d-mnist": (
+        "MNIST, 2-D latent",
+        "170d6625766051698bf073848b962d1fd3c0c55613fb284ab222d4d2d44397b6",
+        None,
+    ),
+    "vae-2d-beta0.5-mnist": (
+        "MNIST, 2-D latent, beta 0.5",
+        "f2d4d8f65447f4da0c6c057d7ab2da76a450a93463d1247eb80b683d3dcca738",
+        None,
+    ),
+    "vae-2d-beta4-mnist": (
+        "MNIST, 2-D latent, beta 4",
+        "1b9833fa00a3cadae2c2832f31f60df0a36e943ceafb21bb0bcd34939103c13c",
+        None,
+    ),
+    "vae-16d-mnist": (
+        "MNIST, 16-D latent",
+        "04e81b8baabef7797dd2099e02e3c65baa5a26ad6cb9b49178595d2b2d65ae01",
+        "c19635afd16a836758d71e8010691483f47fdfc80e84adb00dcca68f1aa3ddad",
+    ),
+    "vae-2d-fashion": (
+        "Fashion-MNIST, 2-D latent",
+        "b963b8733600468128aa110e8b0f2131189b91ad053f30397ae6e31231e952c5",
+        None,
+    ),
+    "vae-16d-fashion": (
+        "Fashion-MNIST, 16-D latent",
+        "4f454f74b26711b379ad5ffb1ab106c5d6a00f27907c1fdf54157e0595d71c38",
+        "47d3e5a83a4326fc14b0ab3e27a73bbc5a7119c0e09d2a6f491b406bce5e922b",
+    ),
+}
+
+
+def _vae_asset(key: str, title: str, weights_sha: str, umap_sha: str | None) -> Asset:
+    files = [EmbeddedFile(f"assets/checkpoints/{key}.safetensors", weights_sha, published_hash=False)]
+    if umap_sha is not None:
+        files.append(EmbeddedFile(f"assets/checkpoints/{key}.umap.pkl", umap_sha, published_hash=False))
+    return Asset(
+        key=key,
+        kind="model",
+        title=f"VAE ({title})",
+        loader="core.vae_models:read_shipped_vae",
+        loader_args=(key,),
+        source=f"trained by this project (card: assets/checkpoints/{key}.json)",
+        licence="same as this project",
+        files=tuple(files),
+    )
+
 
 REGISTRY: dict[str, Asset] = {
     asset.key: asset
@@ -232,6 +284,8 @@ REGISTRY: dict[str, Asset] = {
             licence="same as this project",
             files=(EmbeddedFile("assets/checkpoints/evaluator-fashion.safetensors", EVALUATOR_FASHION_SHA256, False),),
         ),
+        # ---- VAEs: python -m scripts.train vae-2d --dataset mnist, ... (see VAE_CHECKPOINTS) --------
+        *(_vae_asset(key, *entry) for key, entry in VAE_CHECKPOINTS.items()),
     ]
 }
 
@@ -333,7 +387,7 @@ def load_embedded(key: str) -> Any:
             if key not in _embedded:  # another thread may have loaded it while we waited
                 asset = get(key)
                 verify_files(asset)
-                _embedded[key] = _resolve(asset.loader)()
+                _embedded[key] = _resolve(asset.loader)(*asset.loader_args)
     return _embedded[key]
 
 

@@ -1,4 +1,5 @@
-"""One module per concept tab. Each exposes TITLE, TAB_ID, CSS and render(demo, tab).
+"""One module per concept tab. Each exposes TITLE, TAB_ID, CSS and render(demo, tab), and may
+expose JS: a JavaScript function expression the page runs once on load (app.py calls them all).
 
 render() builds the tab's components inside its gr.Tab and wires them; it gets the Blocks (for
 demo.load) and its own gr.Tab (for .select, e.g. to compute only once the tab is opened).
@@ -6,6 +7,6 @@ demo.load) and its own gr.Tab (for .select, e.g. to compute only once the tab is
 To add a tab: write tabs/<concept>.py and add its module to TABS, in the order the tabs appear.
 """
 
-from tabs import attention, tokenizers
+from tabs import attention, tokenizers, vae
 
-TABS = [tokenizers, attention]
+TABS = [tokenizers, attention, vae]

@@ -53,3 +53,18 @@ def test_unknown_dataset_is_refused(capsys):
     with pytest.raises(SystemExit):
         train.parse(["evaluator", "--dataset", "cifar10"])
     assert "trains on mnist, fashion" in capsys.readouterr().err
+
+
+def test_extra_files_are_written_beside_the_weights_with_their_hashes(tmp_path):
+    """The 16-D VAE ships its fitted UMAP reducer; the card pins it like the weights."""
+    from core.assets import sha256_of
+
+    card_path = train.main(
+        ["vae-16d", "--dataset", "mnist", "--steps", "2", "--source", "subset", "--out-dir", str(tmp_path)]
+    )
+    card = json.loads(card_path.read_text())
+    reducer = tmp_path / "vae-16d-mnist.umap.pkl"
+    assert card["files_sha256"] == {reducer.name: sha256_of(reducer)}
+    weights = load_file(str(tmp_path / card["weights"]))
+    assert weights["umap_embedding"].shape == (card["umap"]["points"], 2)
+    assert weights["test_latents"].shape[1] == 16 and len(weights["test_labels"]) == len(weights["test_latents"])

@@ -16,9 +16,15 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # benchmarks measure the embedded defaults
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from bench import attention, common, evaluator, tokenizers, vae  # after the environment is set
+from bench import attention, common, evaluator, gan, tokenizers, vae  # after the environment is set
 
-SECTIONS = {"tokenizers": tokenizers.run, "attention": attention.run, "evaluator": evaluator.run, "vae": vae.run}
+SECTIONS = {
+    "tokenizers": tokenizers.run,
+    "attention": attention.run,
+    "evaluator": evaluator.run,
+    "vae": vae.run,
+    "gan": gan.run,
+}
 
 
 def main(argv: list[str]) -> None:

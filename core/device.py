@@ -11,8 +11,10 @@ other CUDA GPUs, and float32 on MPS and CPU. `PLAYGROUND_DTYPE=float32` turns ha
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -113,3 +115,35 @@ def describe(device: torch.device | None = None) -> DeviceReport:
         default_dtype="float32",
         half_dtype=dtype_name(half) if half else None,
     )
+
+
+# --- CPU threads for tiny models ---
+
+_thread_lock = threading.Lock()
+_single_thread_users = 0
+_threads_before = 0
+
+
+@contextlib.contextmanager
+def single_cpu_thread():
+    """Run tiny-model work (2-D MLPs, a few thousand weights) on one CPU thread.
+
+    Splitting such small matrix products across threads costs more than it saves (measured on
+    2 cores: 375 vs 253 GAN steps per second), and when another process or request holds a core,
+    torch's worker threads wait on each other (78 vs 387 steps per second). The setting is
+    process-wide, so overlapping users are counted and the first user's value comes back when the
+    last one leaves.
+    """
+    global _single_thread_users, _threads_before
+    with _thread_lock:
+        if _single_thread_users == 0:
+            _threads_before = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _single_thread_users += 1
+    try:
+        yield
+    finally:
+        with _thread_lock:
+            _single_thread_users -= 1
+            if _single_thread_users == 0:
+                torch.set_num_threads(_threads_before)

@@ -162,3 +162,15 @@ def test_gpu_summary_names_the_gpu_and_its_half_dtype():
     report = dev.DeviceReport("cuda:0", "NVIDIA H100 80GB HBM3", 16, "float32", "bf16")
     assert report.summary == "NVIDIA H100 80GB HBM3, bf16"
     assert dev.DeviceReport("mps", "Apple GPU (MPS)", 8, "float32", None).summary == "Apple GPU (MPS), float32"
+
+
+def test_single_cpu_thread_restores_the_setting_after_the_last_user():
+    from core.device import single_cpu_thread
+
+    before = torch.get_num_threads()
+    with single_cpu_thread():
+        assert torch.get_num_threads() == 1
+        with single_cpu_thread():  # overlapping users (two sessions training at once)
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 1  # the outer user is still running
+    assert torch.get_num_threads() == before

@@ -101,7 +101,7 @@ def test_a_frame_has_everything_a_picture_needs(loss):
     frame = gan.frame()
     assert frame.real.shape == frame.fake.shape == frame.arrows.shape == (SHOWN_POINTS, 2)
     assert frame.surface.shape == (SURFACE_STEPS, SURFACE_STEPS) and frame.surface.isfinite().all()
-    assert len(frame.manifold) == 2 * 13 and all(line.shape == (60, 2) for line in frame.manifold)
+    assert len(frame.manifold) == 2 * 9 and all(line.shape == (40, 2) for line in frame.manifold)
     assert [h["step"] for h in frame.history] == [5, 10]
     assert all(math.isfinite(h["d_loss"]) and math.isfinite(h["g_loss"]) for h in frame.history)
 

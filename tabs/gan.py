@@ -1,0 +1,326 @@
+"""GAN tab: a generator and a discriminator trained live on 2-D points, drawn the way GAN Lab draws them.
+
+Layout and wiring only; training and frames come from core.gan2d, figures from tabs.gan_view.
+Each browser session owns its GAN (gr.State); Play streams frames (about 10 a second) from a
+generator handler that trains between frames; Pause sets the session's stop event, which the
+loop checks before every step. A run stops by itself after MAX_RUN_SECONDS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+
+import gradio as gr
+import numpy as np
+
+from core import seeding, toy2d
+from core.device import single_cpu_thread
+from core.gan2d import GAN2D, LOSSES, NOISES, OPTIMIZERS, PRESETS, GANConfig
+from tabs import gan_view as view
+
+TITLE = "GAN"
+TAB_ID = "gan"
+MAX_RUN_SECONDS = 600.0
+FRAME_SECONDS = 0.1  # a frame every 0.1 s while playing
+METRIC_SECONDS = 1.0  # MMD / coverage at most once a second (they cost ~20 ms)
+SLOW_MOTION_SECONDS = 0.4  # one step per frame, this long apart
+LIVE_TRAININGS = 2  # concurrent live trainings (all tabs' share one queue: "live-training")
+
+INTRO = """\
+### GAN: two networks in a game
+The **generator** (red points) turns random noise into points; the **discriminator** (background: blue = "looks real",
+orange = "looks fake") tries to tell them from the real data (blue points). Thin purple lines show how the generator
+bends a grid of noise; short dark lines show where its next update pushes each red point: up the discriminator's
+slope towards "real". Press **Play** and watch them fight.
+"""
+
+
+@dataclass
+class GANSession:
+    """One browser session's GAN, its settings, and the event Pause sets."""
+
+    gan: GAN2D | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+    drawing_key: str | None = None  # fingerprint of the sketch the GAN's data came from
+
+
+def _close(session: GANSession | None) -> None:  # gr.State's delete_callback: the user left
+    if session is not None:
+        session.stop.set()
+        session.gan = None
+
+
+STRUCTURE = ("dataset", "noise_dim", "hidden", "depth", "seed", "noise", "optimizer", "loss")
+
+
+def _config(
+    dataset, loss, optimizer, lr_g, lr_d, d_steps, noise_dim, noise, hidden, depth, batch_size, seed, gp_weight
+):
+    try:
+        config = GANConfig(
+            dataset=dataset,
+            loss=loss,
+            optimizer=optimizer,
+            lr_g=float(lr_g),
+            lr_d=float(lr_d),
+            d_steps=int(d_steps),
+            noise_dim=int(noise_dim),
+            noise=noise,
+            hidden=int(hidden),
+            depth=int(depth),
+            batch_size=int(batch_size),
+            seed=seeding.check_seed(seed),
+            gp_weight=float(gp_weight),
+        )
+        return config.check()
+    except (TypeError, ValueError, OverflowError) as err:
+        raise gr.Error(str(err)) from None
+
+
+def _sketch(drawing):
+    """The sketch pad's picture (or None) and a fingerprint to notice when it changed."""
+    picture = drawing.get("composite") if isinstance(drawing, dict) else drawing
+    if picture is None:
+        return None, None
+    array = np.ascontiguousarray(picture)
+    return array, hashlib.sha1(array.tobytes()).hexdigest()
+
+
+def _ready(session: GANSession | None, config: GANConfig, drawing) -> tuple[GANSession, str]:
+    """The session's GAN for these settings: kept when only rates/steps/batch changed, else rebuilt."""
+    session = session or GANSession()
+    gan = session.gan
+    picture, key = _sketch(drawing) if config.dataset == "drawn" else (None, None)
+    same_structure = gan is not None and all(getattr(gan.config, k) == getattr(config, k) for k in STRUCTURE)
+    if same_structure and key == session.drawing_key:
+        changed = [k for k, v in asdict(config).items() if getattr(gan.config, k) != v]
+        gan.config = config
+        for group in gan.opt_g.param_groups:
+            group["lr"] = config.lr_g
+        for group in gan.opt_d.param_groups:
+            group["lr"] = config.lr_d
+        return session, (f"Continuing with new {', '.join(changed)}." if changed else "")
+    try:
+        session.gan = GAN2D(config, drawing=picture)
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
+    session.drawing_key = key
+    return session, "Started a fresh GAN."
+
+
+def _views(gan: GAN2D, layers: list[str], note: str = "", curves: bool = True):
+    """Field image, curves (or no change when `curves` is False) and the status line."""
+    frame = gan.frame()
+    latest: dict[str, float] = {}  # the newest value of each loss (entries written by measure() carry none)
+    for entry in reversed(gan.history):
+        for key in ("d_loss", "g_loss"):
+            if key in entry and key not in latest:
+                latest[key] = entry[key]
+        if len(latest) == 2:
+            break
+    losses = ", ".join(f"{k[0].upper()} loss {v:.3f}" for k, v in sorted(latest.items()))
+    metrics = ""
+    measured = [h for h in gan.history if h.get("mmd") is not None]
+    if measured:
+        m = measured[-1]
+        metrics = f" MMD {m['mmd']:.4f}" + (
+            f", modes covered {m['coverage']:.0%}" if m.get("coverage") is not None else ""
+        )
+    status = f"Step {gan.step:,}." + (f" {losses}." if losses else "") + f"{metrics} {note}"
+    status = status.strip()
+    return (
+        view.field_image(frame, set(layers)),
+        view.curves_figure(frame.history) if curves else gr.update(),
+        status,
+    )
+
+
+def play(session, layers, slow, drawing, *settings):
+    """Train and stream frames until Pause, the time limit, or the user leaving."""
+    config = _config(*settings)
+    session, note = _ready(session, config, drawing)
+    gan = session.gan
+    session.stop.clear()
+    yield session, *_views(gan, layers, note or "Playing…")
+    started = last_metric = next_frame = time.perf_counter()
+    while not session.stop.is_set():
+        now = time.perf_counter()
+        next_frame += FRAME_SECONDS  # a steady cadence: drawing a frame eats into the next slice
+        if now - started > MAX_RUN_SECONDS:
+            yield session, *_views(gan, layers, "Paused: a run stops by itself after 10 minutes (press Play to go on).")
+            return
+        if slow:
+            with single_cpu_thread():
+                gan.train_step(record_every=1)
+            time.sleep(SLOW_MOTION_SECONDS)
+        else:
+            next_frame = max(next_frame, now + 0.02)  # after a stall, train a little before drawing
+            with single_cpu_thread():  # tiny networks: one thread is faster, and robust to a busy core
+                while time.perf_counter() < next_frame and not session.stop.is_set():
+                    gan.train_step()
+        measured = time.perf_counter() - last_metric > METRIC_SECONDS
+        with single_cpu_thread():
+            if measured:  # metrics and the curves once a second; the picture every frame
+                gan.measure()
+                last_metric = time.perf_counter()
+            views = _views(gan, layers, curves=measured)
+        yield session, *views
+    yield session, *_views(gan, layers, "Paused.")
+
+
+def pause(session: GANSession | None) -> None:
+    if session is not None:
+        session.stop.set()
+
+
+def single_step(session, layers, which, drawing, *settings):
+    """One update ("both": d_steps of D then one of G; or one of either network), then a frame."""
+    config = _config(*settings)
+    session, note = _ready(session, config, drawing)
+    session.stop.set()  # a step while playing pauses the run first
+    session.gan.train_step({"Both": "both", "G only": "g", "D only": "d"}[which], record_every=1)
+    session.gan.measure()
+    return session, *_views(session.gan, layers, note)
+
+
+def reset(session, layers, drawing, *settings):
+    if session is not None:
+        session.stop.set()
+        session.gan = None
+    config = _config(*settings)
+    session, _ = _ready(None, config, drawing)
+    session.gan.measure()
+    return session, *_views(session.gan, layers, "Reset: fresh networks from the seed.")
+
+
+def open_tab(session, layers, drawing, *settings):
+    """First visit: a fresh GAN at step 0; coming back: the session's GAN as it was."""
+    if session is not None and session.gan is not None:
+        return session, *_views(session.gan, layers)
+    return reset(session, layers, drawing, *settings)
+
+
+def apply_preset(name: str):
+    settings, caption = PRESETS[name]
+    config = {**asdict(GANConfig()), **settings}
+    return (
+        config["dataset"],
+        config["loss"],
+        config["optimizer"],
+        config["lr_g"],
+        config["lr_d"],
+        config["d_steps"],
+        config["noise_dim"],
+        config["noise"],
+        config["hidden"],
+        config["depth"],
+        config["batch_size"],
+        config["seed"],
+        config["gp_weight"],
+        f"**{name}.** {caption}",
+    )
+
+
+def render(demo: gr.Blocks, tab: gr.Tab) -> None:
+    gr.Markdown(INTRO)
+    defaults = GANConfig()
+    with gr.Row():
+        preset = gr.Dropdown(list(PRESETS), value=None, label="Preset", scale=1, elem_id="gan-preset")
+        preset_caption = gr.Markdown(elem_id="gan-preset-caption")
+    with gr.Row():
+        dataset = gr.Dropdown(
+            [(title, key) for key, title in toy2d.DISTRIBUTIONS.items()],
+            value=defaults.dataset,
+            label="Data",
+            elem_id="gan-dataset",
+        )
+        loss = gr.Dropdown([(t, k) for k, t in LOSSES.items()], value=defaults.loss, label="Loss", elem_id="gan-loss")
+        optimizer = gr.Dropdown(list(OPTIMIZERS), value=defaults.optimizer, label="Optimizer", elem_id="gan-opt")
+        lr_g = gr.Number(defaults.lr_g, label="G learning rate", elem_id="gan-lr-g")
+        lr_d = gr.Number(defaults.lr_d, label="D learning rate", elem_id="gan-lr-d")
+        d_steps = gr.Slider(1, 10, value=defaults.d_steps, step=1, label="D steps per G step", elem_id="gan-d-steps")
+    with gr.Accordion("Networks, noise, batch, seed", open=False):
+        with gr.Row():
+            noise_dim = gr.Slider(1, 16, value=defaults.noise_dim, step=1, label="Noise dimension", elem_id="gan-zdim")
+            noise = gr.Radio(list(NOISES), value=defaults.noise, label="Noise", elem_id="gan-noise")
+            hidden = gr.Slider(8, 256, value=defaults.hidden, step=8, label="Hidden width", elem_id="gan-hidden")
+            depth = gr.Slider(1, 4, value=defaults.depth, step=1, label="Hidden layers", elem_id="gan-depth")
+            batch_size = gr.Slider(16, 512, value=defaults.batch_size, step=16, label="Batch", elem_id="gan-batch")
+            seed = gr.Number(defaults.seed, label="Seed", precision=0, elem_id="gan-seed")
+            gp_weight = gr.Number(defaults.gp_weight, label="Gradient penalty λ (WGAN-GP)", elem_id="gan-gp")
+        drawing = gr.Sketchpad(
+            label="Your own data (pick 'Draw your own')",
+            canvas_size=(300, 300),
+            height=340,
+            brush=gr.Brush(default_size=10, colors=["#000000"], color_mode="fixed"),
+            elem_id="gan-drawing",
+        )
+    with gr.Row():
+        play_btn = gr.Button("Play", variant="primary", elem_id="gan-play")
+        pause_btn = gr.Button("Pause", elem_id="gan-pause")
+        which = gr.Radio(["Both", "G only", "D only"], value="Both", label="One step of", elem_id="gan-which")
+        step_btn = gr.Button("Step", elem_id="gan-step")
+        reset_btn = gr.Button("Reset", variant="stop", elem_id="gan-reset")
+        slow = gr.Checkbox(False, label="Slow motion (one step per frame)", elem_id="gan-slow")
+    layers = gr.CheckboxGroup(
+        [
+            ("decision surface", "surface"),
+            ("G's noise grid", "manifold"),
+            ("real", "real"),
+            ("generated", "fake"),
+            ("G's push", "arrows"),
+        ],
+        value=["surface", "manifold", "real", "fake", "arrows"],
+        label="Show",
+        elem_id="gan-layers",
+    )
+    status = gr.Markdown(elem_id="gan-status")
+    with gr.Row():
+        field_plot = gr.Image(
+            label="red: generated · blue: real · background: D's verdict · lines: G's push",
+            format="png",
+            height=500,
+            elem_id="gan-field",
+            scale=3,
+        )
+        curves_plot = gr.Plot(elem_id="gan-curves", scale=2)
+    session = gr.State(None, time_to_live=3600, delete_callback=_close)
+
+    settings = [
+        dataset,
+        loss,
+        optimizer,
+        lr_g,
+        lr_d,
+        d_steps,
+        noise_dim,
+        noise,
+        hidden,
+        depth,
+        batch_size,
+        seed,
+        gp_weight,
+    ]
+    views = [session, field_plot, curves_plot, status]
+    preset.input(apply_preset, preset, [*settings, preset_caption], api_name="gan_preset").then(
+        reset, [session, layers, drawing, *settings], views, api_visibility="private"
+    )
+    play_btn.click(
+        play,
+        [session, layers, slow, drawing, *settings],
+        views,
+        api_name="gan_play",
+        concurrency_limit=LIVE_TRAININGS,
+        concurrency_id="live-training",
+    )
+    pause_btn.click(pause, session, None, api_name="gan_pause", concurrency_limit=None)
+    step_btn.click(single_step, [session, layers, which, drawing, *settings], views, api_name="gan_step")
+    reset_btn.click(reset, [session, layers, drawing, *settings], views, api_name="gan_reset")
+    tab.select(open_tab, [session, layers, drawing, *settings], views, api_visibility="private")
+    layers.input(open_tab, [session, layers, drawing, *settings], views, api_visibility="private")
+
+
+CSS = ""

@@ -1,0 +1,123 @@
+"""Figures of the GAN tab: a Frame2D in, plotly figures out. No model calls.
+
+The main picture (`field_image`, a server-drawn image) layers, bottom to top: the discriminator's
+belief "real" as a heat map, the generator's image of a noise grid (its manifold, thin lines),
+real points, generated points and the arrows showing where the generator's next update pushes
+each generated point. The curves are a plotly figure built from plain dicts (see `_plot`).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import torch
+from gradio.components.plot import PlotData
+from PIL import Image, ImageDraw
+
+from core import toy2d
+from core.gan2d import Frame2D
+
+ARROW_POINTS = 100  # arrows drawn (of the SHOWN_POINTS generated points)
+ARROW_LENGTH = 0.35  # plot units of the longest arrow
+
+
+def _plot(data: list[dict], layout: dict) -> PlotData:
+    """A plotly figure as gr.Plot sends it, built from plain dicts.
+
+    plotly's go.Figure validates every property on construction (~20 ms per frame here); a live
+    view streams ten frames a second, so it skips that and serialises the dicts directly.
+    """
+    return PlotData(type="plotly", plot=json.dumps({"data": data, "layout": layout}, separators=(",", ":")))
+
+
+def curves_figure(history: list[dict[str, float]]) -> PlotData:
+    """Losses (top) and the 2-D metrics (bottom) against generator steps."""
+    data = []
+    for key, name, colour, axes in (
+        ("d_loss", "D loss", "#2166ac", ("x", "y")),
+        ("g_loss", "G loss", "#b2182b", ("x", "y")),
+        ("mmd", "MMD to data", "#4d4d4d", ("x2", "y2")),
+        ("coverage", "modes covered", "#1b7837", ("x2", "y2")),
+    ):
+        points = [(h["step"], round(h[key], 5)) for h in history if h.get(key) is not None]
+        if points:
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "x": [p[0] for p in points],
+                    "y": [p[1] for p in points],
+                    "name": name,
+                    "line": {"color": colour},
+                    "xaxis": axes[0],
+                    "yaxis": axes[1],
+                }
+            )
+    layout = {
+        "height": 520,
+        "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
+        "legend": {"orientation": "h", "y": 1.08},
+        "plot_bgcolor": "white",
+        "uirevision": "keep",
+        "xaxis": {"anchor": "y", "matches": "x2", "showticklabels": False},
+        "yaxis": {"domain": [0.55, 1.0], "title": {"text": "loss"}},
+        "xaxis2": {"anchor": "y2", "title": {"text": "generator step"}},
+        "yaxis2": {"domain": [0.0, 0.45], "title": {"text": "MMD / share"}, "rangemode": "tozero"},
+    }
+    return _plot(data, layout)
+
+
+# --- the live picture as an image: what streams ten times a second ---
+
+FIELD_PIXELS = 480
+_SURFACE_LOW = np.array([244, 165, 130], dtype=np.float32)  # D says "fake"
+_SURFACE_MID = np.array([247, 247, 247], dtype=np.float32)
+_SURFACE_HIGH = np.array([146, 197, 222], dtype=np.float32)  # D says "real"
+
+
+def _to_pixels(points: torch.Tensor) -> np.ndarray:
+    """Plane coordinates (n, 2) -> image pixels (n, 2), y up, PLOT_RANGE mapped to the image."""
+    low, high = toy2d.PLOT_RANGE
+    scaled = (points.detach().double().numpy() - low) / (high - low) * (FIELD_PIXELS - 1)
+    scaled[:, 1] = FIELD_PIXELS - 1 - scaled[:, 1]
+    return scaled
+
+
+def field_image(frame: Frame2D, show: set[str] | None = None) -> np.ndarray:
+    """The GAN Lab picture drawn server-side as an RGB array (FIELD_PIXELS square).
+
+    A browser swaps an image in a millisecond, while redrawing a plotly figure of ~1,000 SVG
+    marks ten times a second starved headless Chromium on a 2-core machine that also ran the
+    server (the page fell seconds behind the stream and stopped answering clicks).
+    """
+    show = show if show is not None else {"surface", "manifold", "real", "fake", "arrows"}
+    if "surface" in show:
+        belief = frame.surface.double().numpy()[::-1]  # rows bottom-up -> image rows top-down
+        small = Image.fromarray((belief * 255).astype(np.uint8))
+        p = np.asarray(small.resize((FIELD_PIXELS, FIELD_PIXELS), Image.Resampling.BILINEAR), np.float32)[..., None]
+        p = p / 255.0
+        colours = np.where(
+            p < 0.5,
+            _SURFACE_LOW + (_SURFACE_MID - _SURFACE_LOW) * (p / 0.5),
+            _SURFACE_MID + (_SURFACE_HIGH - _SURFACE_MID) * ((p - 0.5) / 0.5),
+        )
+        canvas = Image.fromarray(colours.astype(np.uint8), "RGB")
+    else:
+        canvas = Image.new("RGB", (FIELD_PIXELS, FIELD_PIXELS), "white")
+    draw = ImageDraw.Draw(canvas)
+    if "manifold" in show:
+        for line in frame.manifold:
+            draw.line([tuple(p) for p in _to_pixels(line)], fill=(150, 120, 190), width=1)
+    for key, points, colour in (("real", frame.real, (33, 102, 172)), ("fake", frame.fake, (178, 24, 43))):
+        if key in show:
+            for x, y in _to_pixels(points):
+                draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=colour)
+    if "arrows" in show:
+        picked, push = frame.fake[:ARROW_POINTS], frame.arrows[:ARROW_POINTS]
+        # absolute up to a cap: a vanishing gradient must look vanishing, not be rescaled to full length
+        scale = ARROW_LENGTH / push.norm(dim=1).max().clamp_min(1.0)
+        starts, ends = _to_pixels(picked), _to_pixels(picked + scale * push)
+        for (x0, y0), (x1, y1) in zip(starts, ends, strict=True):
+            draw.line((x0, y0, x1, y1), fill=(103, 0, 31), width=2)
+    return np.asarray(canvas)

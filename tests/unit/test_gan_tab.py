@@ -1,0 +1,55 @@
+"""The GAN tab's Play loop, driven directly: it stops by itself at the time limit and on Pause."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from core.gan2d import GANConfig
+from tabs import gan
+
+DEFAULTS = GANConfig()
+SETTINGS = [
+    DEFAULTS.dataset,
+    DEFAULTS.loss,
+    DEFAULTS.optimizer,
+    DEFAULTS.lr_g,
+    DEFAULTS.lr_d,
+    DEFAULTS.d_steps,
+    DEFAULTS.noise_dim,
+    DEFAULTS.noise,
+    DEFAULTS.hidden,
+    DEFAULTS.depth,
+    DEFAULTS.batch_size,
+    DEFAULTS.seed,
+    DEFAULTS.gp_weight,
+]
+LAYERS = ["surface", "real", "fake"]
+
+
+def test_a_run_stops_by_itself_at_the_time_limit(monkeypatch):
+    monkeypatch.setattr(gan, "MAX_RUN_SECONDS", 0.5)
+    started = time.perf_counter()
+    frames = list(gan.play(None, LAYERS, False, None, *SETTINGS))
+    assert time.perf_counter() - started < 5
+    assert "stops by itself" in frames[-1][-1]
+    session = frames[-1][0]
+    assert session.gan.step > 0
+
+
+def test_pause_from_another_thread_ends_the_stream_within_a_frame():
+    stream = gan.play(None, LAYERS, False, None, *SETTINGS)
+    session = next(stream)[0]
+    threading.Timer(0.5, session.stop.set).start()  # what the Pause button's handler does
+    started = time.perf_counter()
+    *_, last = stream
+    assert time.perf_counter() - started < 2
+    assert last[-1].endswith("Paused.")
+
+
+def test_a_session_that_is_closed_stops_its_run():
+    stream = gan.play(None, LAYERS, False, None, *SETTINGS)
+    session = next(stream)[0]
+    gan._close(session)  # gr.State's delete_callback when the learner leaves
+    *_, last = stream
+    assert last[-1].endswith("Paused.")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from core import assets
+from core import assets, hub
 
 TIKTOKEN_FILES = {  # registry key, file locator -> where openai_public.py publishes its hash
     ("gpt2", "gpt2_vocab_bpe"): ("gpt2", "vocab_bpe_hash"),
@@ -30,7 +30,7 @@ def offline(monkeypatch):
     def no_network(*args, **kwargs):
         raise AssertionError("a unit test tried to reach the network")
 
-    monkeypatch.setattr(assets.urllib.request, "urlopen", no_network)
+    monkeypatch.setattr(hub.urllib.request, "urlopen", no_network)
     return monkeypatch
 
 
@@ -148,12 +148,12 @@ def test_hub_offline_flag_spellings(offline, value):
 
 def test_hub_status_unreachable_when_the_request_fails(monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.setattr(assets, "_hub_cache", None)
+    monkeypatch.setattr(hub, "_hub_cache", None)  # the cached answer lives in core.hub
 
     def refuse(*args, **kwargs):
-        raise assets.urllib.error.URLError("no route to host")
+        raise hub.urllib.error.URLError("no route to host")
 
-    monkeypatch.setattr(assets.urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(hub.urllib.request, "urlopen", refuse)
     status = assets.hub_status(refresh=True)
     assert status.reachable is False
     assert "not reachable" in status.detail

@@ -25,23 +25,9 @@ def _raw_rate(config) -> float:
 
 def _streaming(config) -> dict:
     """The tab's own Play loop (tabs.gan.play), consumed as fast as a browser would take it."""
-    from tabs.gan import pause, play
+    from tabs.gan import pause, play, setting_values
 
-    settings = [
-        config.dataset,
-        config.loss,
-        config.optimizer,
-        config.lr_g,
-        config.lr_d,
-        config.d_steps,
-        config.noise_dim,
-        config.noise,
-        config.hidden,
-        config.depth,
-        config.batch_size,
-        config.seed,
-        config.gp_weight,
-    ]
+    settings = setting_values(config)
     layers = ["surface", "manifold", "real", "fake", "arrows"]
     stream = play(None, layers, False, None, *settings)
     session, *_ = next(stream)

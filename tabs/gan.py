@@ -53,6 +53,29 @@ def _close(session: GANSession | None) -> None:  # gr.State's delete_callback: t
         session.gan = None
 
 
+# The tab's settings inputs, in the order every handler takes them (after layers, etc.).
+SETTING_FIELDS = (
+    "dataset",
+    "loss",
+    "optimizer",
+    "lr_g",
+    "lr_d",
+    "d_steps",
+    "noise_dim",
+    "noise",
+    "hidden",
+    "depth",
+    "batch_size",
+    "seed",
+    "gp_weight",
+)
+
+
+def setting_values(config: GANConfig) -> list:
+    """A config as the values of the tab's settings inputs (presets, API callers, the benchmark)."""
+    return [getattr(config, name) for name in SETTING_FIELDS]
+
+
 STRUCTURE = ("dataset", "noise_dim", "hidden", "depth", "seed", "noise", "optimizer", "loss")
 
 
@@ -205,23 +228,7 @@ def open_tab(session, layers, drawing, *settings):
 
 def apply_preset(name: str):
     settings, caption = PRESETS[name]
-    config = {**asdict(GANConfig()), **settings}
-    return (
-        config["dataset"],
-        config["loss"],
-        config["optimizer"],
-        config["lr_g"],
-        config["lr_d"],
-        config["d_steps"],
-        config["noise_dim"],
-        config["noise"],
-        config["hidden"],
-        config["depth"],
-        config["batch_size"],
-        config["seed"],
-        config["gp_weight"],
-        f"**{name}.** {caption}",
-    )
+    return (*setting_values(GANConfig(**settings)), f"**{name}.** {caption}")
 
 
 def render(demo: gr.Blocks, tab: gr.Tab) -> None:

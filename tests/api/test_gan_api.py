@@ -11,24 +11,10 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from core.gan2d import PRESETS, GANConfig
+from tabs.gan import setting_values
 
 DEFAULTS = GANConfig()
-# the order of the tab's settings inputs
-SETTINGS = [
-    DEFAULTS.dataset,
-    DEFAULTS.loss,
-    DEFAULTS.optimizer,
-    DEFAULTS.lr_g,
-    DEFAULTS.lr_d,
-    DEFAULTS.d_steps,
-    DEFAULTS.noise_dim,
-    DEFAULTS.noise,
-    DEFAULTS.hidden,
-    DEFAULTS.depth,
-    DEFAULTS.batch_size,
-    DEFAULTS.seed,
-    DEFAULTS.gp_weight,
-]
+SETTINGS = setting_values(DEFAULTS)  # the tab's settings inputs, in order
 LAYERS = ["surface", "manifold", "real", "fake", "arrows"]
 
 

@@ -7,23 +7,10 @@ import time
 
 from core.gan2d import GANConfig
 from tabs import gan
+from tabs.gan import setting_values
 
 DEFAULTS = GANConfig()
-SETTINGS = [
-    DEFAULTS.dataset,
-    DEFAULTS.loss,
-    DEFAULTS.optimizer,
-    DEFAULTS.lr_g,
-    DEFAULTS.lr_d,
-    DEFAULTS.d_steps,
-    DEFAULTS.noise_dim,
-    DEFAULTS.noise,
-    DEFAULTS.hidden,
-    DEFAULTS.depth,
-    DEFAULTS.batch_size,
-    DEFAULTS.seed,
-    DEFAULTS.gp_weight,
-]
+SETTINGS = setting_values(DEFAULTS)  # the tab's settings inputs, in order
 LAYERS = ["surface", "real", "fake"]
 
 

@@ -29,7 +29,7 @@ SCHEDULES = ("linear", "cosine")
 SAMPLERS = {
     "ddpm": "DDPM (ancestral: fresh noise every step)",
     "ddim": "DDIM (eta = 0: deterministic)",
-    "euler": "Euler (the probability-flow ODE)",
+    "euler": "Euler (the probability-flow ODE, Karras sigma steps)",
     "dpm++2m": "DPM-Solver++ 2M (second-order multistep)",
 }
 MAX_STEPS = T
@@ -109,6 +109,31 @@ def timesteps(steps: int, start: int = T - 1) -> list[int]:
     return [round(span - i * span / steps) - 1 for i in range(steps)]
 
 
+KARRAS_SIGMA_MAX = 80.0  # Karras et al.'s sigma_max: beyond it x_t is noise for every practical purpose
+
+
+def karras_timesteps(schedule: Schedule, steps: int, start: int = T - 1, rho: float = 7.0) -> list[int]:
+    """`steps` timesteps whose noise levels sigma follow Karras et al. 2022 (eq. 5, rho = 7).
+
+    The first step starts at `start`; the others have sigma^(1/rho) evenly spaced from
+    min(sigma(start), 80) down to sigma(0), so steps crowd at low noise, where detail forms (the
+    cosine schedule's sigma at t = 999 is ~20,000: spacing from there would waste every step near
+    pure noise). Each sigma maps to the timestep with the nearest log sigma, kept strictly
+    decreasing (with many steps the grid becomes every timestep).
+    """
+    timesteps(steps, start)  # the same bounds check
+    abar = schedule.alphas_cumprod[: start + 1]
+    log_sigmas = ((1 - abar) / abar).sqrt().log()
+    high = min(log_sigmas[start].exp().item(), KARRAS_SIGMA_MAX) ** (1 / rho)
+    low = log_sigmas[0].exp().item() ** (1 / rho)
+    grid = [start]
+    for i in range(1, steps):
+        target = math.log((high + ((i - 1) / max(steps - 2, 1)) * (low - high)) ** rho)
+        t = int((log_sigmas - target).abs().argmin())
+        grid.append(max(min(t, grid[-1] - 1), steps - 1 - i))  # strictly decreasing, room left for the rest
+    return grid
+
+
 # --- 4. One reverse step of each sampler ---
 
 
@@ -182,18 +207,22 @@ def sigma_of(alpha_bar: float) -> float:
     return ((1 - alpha_bar) / alpha_bar) ** 0.5
 
 
-def euler_step(schedule: Schedule, eps: torch.Tensor, t: int, t_prev: int, x: torch.Tensor) -> Step:
-    """One Euler step of the probability-flow ODE (Karras et al. 2022, algorithm 1 with no churn).
+def euler_step(
+    schedule: Schedule, eps: torch.Tensor, t: int, t_prev: int, x: torch.Tensor, clip: float | None = 1.0
+) -> Step:
+    """One Euler step of the probability-flow ODE in sigma (Karras et al. 2022, algorithm 1 without churn).
 
-    In the scaled variable y = x / sqrt(alpha-bar) = x_0 + sigma eps the ODE is dy/dsigma = eps:
-    y_prev = y + (sigma_prev - sigma) eps, then back to x_{t_prev} = sqrt(alpha-bar_prev) y_prev.
-    The same eps and x0_hat as DDIM, but DDIM's step is exact for a constant x0_hat; Euler's is not.
+    In the scaled variable y = x / sqrt(alpha-bar) = x_0 + sigma eps the ODE is dy/dsigma = d with
+    d = (y - x0_hat) / sigma: y_prev = y + (sigma_prev - sigma) d, then x_{t_prev} = sqrt(alpha-bar_prev) y_prev.
+    On the same timesteps this is DDIM with eta = 0, step for step (Karras et al. section 4 point
+    it out); `sample_steps` runs it on the Karras sigma grid, so what differs is where the steps go.
     """
     abar_t, abar_prev = schedule.alpha_bar(t), schedule.alpha_bar(t_prev)
-    x0 = predict_x0(x, eps, abar_t)
-    y = x / abar_t**0.5  # (1) into the scaled variable
-    y_prev = y + (sigma_of(abar_prev) - sigma_of(abar_t)) * eps  # (2) the Euler step in sigma
-    return Step(abar_prev**0.5 * y_prev, x0, eps)  # (3) back to x
+    x0 = _clip(predict_x0(x, eps, abar_t), clip)  # (1) the denoised guess
+    y = x / abar_t**0.5  # (2) into the scaled variable
+    slope = (y - x0) / sigma_of(abar_t)  # (3) dy/dsigma
+    y_prev = y + (sigma_of(abar_prev) - sigma_of(abar_t)) * slope  # (4) the Euler step
+    return Step(abar_prev**0.5 * y_prev, x0, eps)  # (5) back to x
 
 
 @dataclass
@@ -279,7 +308,7 @@ def sample_steps(
     kept step k of another run (a branch) passes that step's x_t and t as `x` and `start`.
     """
     steps, eta = check_sampler(sampler, steps, eta)
-    grid = timesteps(steps, start)
+    grid = karras_timesteps(schedule, steps, start) if sampler == "euler" else timesteps(steps, start)
     solver = DPMSolverPP2M(clip=clip)
     for i, t in enumerate(grid):
         t_prev = grid[i + 1] if i + 1 < len(grid) else -1
@@ -289,7 +318,7 @@ def sample_steps(
         elif sampler == "ddim":
             step = ddim_step(schedule, eps, t, t_prev, x, eta, generator, clip)
         elif sampler == "euler":
-            step = euler_step(schedule, eps, t, t_prev, x)
+            step = euler_step(schedule, eps, t, t_prev, x, clip)
         else:
             step = solver.step(schedule, eps, t, t_prev, x)
         yield Kept(t, x, step.x0, step.eps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -176,7 +177,9 @@ def test_ddim_with_eta_0_is_deterministic_and_ddpm_is_not():
         return 0.5 * x
 
     def run(sampler, seed):
-        return d.final_sample(d.sample_steps(eps_model, s, start, sampler, 10, generator=torch.Generator().manual_seed(seed)))
+        return d.final_sample(
+            d.sample_steps(eps_model, s, start, sampler, 10, generator=torch.Generator().manual_seed(seed))
+        )
 
     torch.testing.assert_close(run("ddim", 1), run("ddim", 2))
     assert not torch.allclose(run("ddpm", 1), run("ddpm", 2))
@@ -199,3 +202,24 @@ def test_ddim_with_eta_0_is_deterministic_and_ddpm_is_not():
 def test_bad_sampler_settings_are_refused_with_a_reason(sampler, steps, eta, message):
     with pytest.raises(ValueError, match=message):
         d.check_sampler(sampler, steps, eta)
+
+
+@pytest.mark.parametrize("name", d.SCHEDULES)
+@pytest.mark.parametrize("steps", [1, 2, 10, 50, 1000])
+def test_karras_grid_starts_at_noise_and_strictly_decreases(name, steps):
+    grid = d.karras_timesteps(d.make_schedule(name), steps)
+    assert len(grid) == steps and grid[0] == 999
+    assert all(a > b for a, b in itertools.pairwise(grid))
+    if steps >= 10:
+        assert grid[-1] == 0  # it ends at the lowest noise level
+        assert sum(t < 500 for t in grid) >= steps // 3  # crowded towards low noise
+
+
+def test_euler_on_the_same_steps_is_ddim_with_eta_0():
+    """Karras et al.: DDIM's update is Euler's method on the probability-flow ODE in sigma."""
+    s = d.make_schedule("linear")
+    x, eps = _sample_and_model_output()
+    for t, t_prev in ((999, 899), (500, 480), (20, -1)):
+        torch.testing.assert_close(
+            d.euler_step(s, eps, t, t_prev, x, clip=None).x_prev, d.ddim_step(s, eps, t, t_prev, x, clip=None).x_prev
+        )

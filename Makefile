@@ -4,12 +4,13 @@
 #   make bench  print the benchmark figures as JSON
 #   make data   the full MNIST / Fashion-MNIST sets, for training scripts only (the app ships subsets)
 #   make vaes   retrain the six shipped VAEs (needs make data; ~30 min on 2 cores) and record their hashes
+#   make gans   retrain the two shipped DCGAN snapshot series (needs make data; ~20 min on 2 cores)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench install install-dev chromium data vaes
+.PHONY: run test lint bench install install-dev chromium data vaes gans
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,4 +56,9 @@ vaes: data
 	@for run in $(VAE_RUNS); do \
 		$(BIN)/python -m scripts.train $${run%%:*} --dataset $${run##*:} || exit 1; \
 	done
+	$(BIN)/python -m scripts.record_hashes
+
+gans: data
+	$(BIN)/python -m scripts.train dcgan --dataset mnist
+	$(BIN)/python -m scripts.train dcgan --dataset fashion
 	$(BIN)/python -m scripts.record_hashes

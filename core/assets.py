@@ -22,6 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from core.checkpoints import (
+    DCGAN_CHECKPOINTS,
+    EVALUATOR_FASHION_SHA256,
+    EVALUATOR_MNIST_SHA256,
+    GPT_KJV_SHA256,
+    VAE_CHECKPOINTS,
+)
 from core.hub import HubStatus, hub_status  # noqa: F401  (part of this module's interface)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -82,58 +89,22 @@ def _resolve(dotted: str):
 
 _TOK = "core.tokenizer_files"
 
-# Hashes of the files this project builds or trains; the build/train scripts print (and cards
-# record) the new hash whenever a file is rebuilt, and a unit test checks these still match.
+# Hashes of the data files this project builds (scripts/build_data_subsets.py prints them); the
+# checkpoints it trains have theirs in core/checkpoints.py.
 MNIST_SUBSET_SHA256 = "a296dae38521b80ec2fd7a2c7d292cbf0bfe248438f77df02ecafe3e14b6598a"
 FASHION_SUBSET_SHA256 = "e8429652de27fff344e423f7137d53198d9aad5aa55e1f84b5487907fde78594"
-EVALUATOR_MNIST_SHA256 = "80096615137bc4c24d4f6d20b19b28c8f3ca15e936d49940e52b51e2af6e553d"
-EVALUATOR_FASHION_SHA256 = "2de86b69799f159e8ca7c47e8c054e77b39fde29a545f6d3d5dba414792467d6"
-GPT_KJV_SHA256 = "514655a5fd71a2828632dd1033d044bf87a7f9f8e723925de3ac565be8ab0b1f"
-# The shipped VAEs (python -m scripts.train <what> --dataset <data>): title, weights hash, and the
-# hash of the fitted UMAP reducer beside the weights (16-D models only).
-VAE_CHECKPOINTS: dict[str, tuple[str, str, str | None]] = {
-    "vae-2d-mnist": (
-        "MNIST, 2-D latent",
-        "170d6625766051698bf073848b962d1fd3c0c55613fb284ab222d4d2d44397b6",
-        None,
-    ),
-    "vae-2d-beta0.5-mnist": (
-        "MNIST, 2-D latent, beta 0.5",
-        "f2d4d8f65447f4da0c6c057d7ab2da76a450a93463d1247eb80b683d3dcca738",
-        None,
-    ),
-    "vae-2d-beta4-mnist": (
-        "MNIST, 2-D latent, beta 4",
-        "1b9833fa00a3cadae2c2832f31f60df0a36e943ceafb21bb0bcd34939103c13c",
-        None,
-    ),
-    "vae-16d-mnist": (
-        "MNIST, 16-D latent",
-        "04e81b8baabef7797dd2099e02e3c65baa5a26ad6cb9b49178595d2b2d65ae01",
-        "c19635afd16a836758d71e8010691483f47fdfc80e84adb00dcca68f1aa3ddad",
-    ),
-    "vae-2d-fashion": (
-        "Fashion-MNIST, 2-D latent",
-        "b963b8733600468128aa110e8b0f2131189b91ad053f30397ae6e31231e952c5",
-        None,
-    ),
-    "vae-16d-fashion": (
-        "Fashion-MNIST, 16-D latent",
-        "4f454f74b26711b379ad5ffb1ab106c5d6a00f27907c1fdf54157e0595d71c38",
-        "47d3e5a83a4326fc14b0ab3e27a73bbc5a7119c0e09d2a6f491b406bce5e922b",
-    ),
-}
 
 
-def _vae_asset(key: str, title: str, weights_sha: str, umap_sha: str | None) -> Asset:
+def _trained_asset(key: str, title: str, loader: str, weights_sha: str, extra: tuple[str, str] | None) -> Asset:
+    """A checkpoint family member: weights (and one extra file, `extra` = (suffix, sha256)) in assets/checkpoints."""
     files = [EmbeddedFile(f"assets/checkpoints/{key}.safetensors", weights_sha, published_hash=False)]
-    if umap_sha is not None:
-        files.append(EmbeddedFile(f"assets/checkpoints/{key}.umap.pkl", umap_sha, published_hash=False))
+    if extra is not None:
+        files.append(EmbeddedFile(f"assets/checkpoints/{key}{extra[0]}", extra[1], published_hash=False))
     return Asset(
         key=key,
         kind="model",
-        title=f"VAE ({title})",
-        loader="core.vae_models:read_shipped_vae",
+        title=title,
+        loader=loader,
         loader_args=(key,),
         source=f"trained by this project (card: assets/checkpoints/{key}.json)",
         licence="same as this project",
@@ -284,7 +255,17 @@ REGISTRY: dict[str, Asset] = {
             files=(EmbeddedFile("assets/checkpoints/evaluator-fashion.safetensors", EVALUATOR_FASHION_SHA256, False),),
         ),
         # ---- VAEs: python -m scripts.train vae-2d --dataset mnist, ... (see VAE_CHECKPOINTS) --------
-        *(_vae_asset(key, *entry) for key, entry in VAE_CHECKPOINTS.items()),
+        *(
+            _trained_asset(
+                key, f"VAE ({title})", "core.vae_models:read_shipped_vae", weights, umap and (".umap.pkl", umap)
+            )
+            for key, (title, weights, umap) in VAE_CHECKPOINTS.items()
+        ),
+        # ---- DCGAN snapshot series: python -m scripts.train dcgan --dataset mnist|fashion ------
+        *(
+            _trained_asset(key, f"DCGAN training snapshots ({title})", "core.dcgan:read_shipped_series", weights, None)
+            for key, (title, weights, _) in DCGAN_CHECKPOINTS.items()
+        ),
     ]
 }
 

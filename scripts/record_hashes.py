@@ -1,11 +1,11 @@
-"""Copy the hashes the training cards record into core/assets.py, after retraining checkpoints.
+"""Copy the hashes the training cards record into core/checkpoints.py, after retraining checkpoints.
 
     python -m scripts.record_hashes            # every card in assets/checkpoints/
-    python -m scripts.record_hashes --check    # exit 1 if core/assets.py is out of date
+    python -m scripts.record_hashes --check    # exit 1 if core/checkpoints.py is out of date
 
 The registry pins every shipped file by its sha256 (a load refuses a file that differs), so a
-retrained checkpoint needs its new hash in core/assets.py: single checkpoints in a named constant,
-the VAE family in the VAE_CHECKPOINTS table (weights and, for 16-D models, the UMAP reducer).
+retrained checkpoint needs its new hash in core/checkpoints.py: single checkpoints in a named
+constant, families in a table (VAE_CHECKPOINTS with the 16-D models' UMAP reducers, DCGAN_CHECKPOINTS).
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ import sys
 
 from core.assets import ASSETS_DIR, REPO_ROOT
 
-ASSETS_PY = REPO_ROOT / "core" / "assets.py"
+FAMILIES = ("vae-", "dcgan-")  # checkpoints listed in a table of (title, weights hash, extra file hash)
+
+HASHES_PY = REPO_ROOT / "core" / "checkpoints.py"
 CONSTANTS = {
     "evaluator-mnist": "EVALUATOR_MNIST_SHA256",
     "evaluator-fashion": "EVALUATOR_FASHION_SHA256",
@@ -26,7 +28,7 @@ CONSTANTS = {
 
 
 def updated_source(source: str) -> tuple[str, list[str]]:
-    """core/assets.py's text with every card's hashes filled in, and the names that changed."""
+    """core/checkpoints.py's text with every card's hashes filled in, and the names that changed."""
     changed = []
     for card_path in sorted((ASSETS_DIR / "checkpoints").glob("*.json")):
         card = json.loads(card_path.read_text())
@@ -36,20 +38,20 @@ def updated_source(source: str) -> tuple[str, list[str]]:
         if name in CONSTANTS:
             pattern = re.compile(rf'^({CONSTANTS[name]} = )"[0-9a-f]*"$', re.MULTILINE)
             replacement = rf'\g<1>"{weights}"'
-        elif name.startswith("vae-"):
-            umap = (card.get("files_sha256") or {}).get(f"{name}.umap.pkl")
+        elif name.startswith(FAMILIES):
+            extra = next(iter((card.get("files_sha256") or {}).values()), None)
             # one entry, however it is wrapped; written back in the wrapped form ruff keeps
             pattern = re.compile(
                 rf'^    "{re.escape(name)}": \(\s*("[^"]*"),\s*"[0-9a-f]*",\s*(?:None|"[0-9a-f]*"),?\s*\),$',
                 re.MULTILINE,
             )
-            umap_text = f'"{umap}"' if umap else "None"
-            replacement = f'    "{name}": (\n        \\g<1>,\n        "{weights}",\n        {umap_text},\n    ),'
+            extra_text = f'"{extra}"' if extra else "None"
+            replacement = f'    "{name}": (\n        \\g<1>,\n        "{weights}",\n        {extra_text},\n    ),'
         else:
             continue
         new, count = pattern.subn(replacement, source)
         if count != 1:
-            raise SystemExit(f"{name}: expected one entry for it in core/assets.py, found {count}")
+            raise SystemExit(f"{name}: expected one entry for it in core/checkpoints.py, found {count}")
         if new != source:
             changed.append(name)
         source = new
@@ -58,15 +60,15 @@ def updated_source(source: str) -> tuple[str, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="only report whether core/assets.py is up to date")
+    parser.add_argument("--check", action="store_true", help="only report whether core/checkpoints.py is up to date")
     args = parser.parse_args(argv)
-    source = ASSETS_PY.read_text()
+    source = HASHES_PY.read_text()
     new, changed = updated_source(source)
     if args.check:
         print("up to date" if not changed else f"out of date: {', '.join(changed)}")
         return 1 if changed else 0
-    ASSETS_PY.write_text(new)
-    print(f"updated: {', '.join(changed)}" if changed else "core/assets.py already matches the cards")
+    HASHES_PY.write_text(new)
+    print(f"updated: {', '.join(changed)}" if changed else "core/checkpoints.py already matches the cards")
     return 0
 
 

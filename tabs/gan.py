@@ -16,9 +16,11 @@ from dataclasses import asdict, dataclass, field
 import gradio as gr
 import numpy as np
 
-from core import seeding, toy2d
+from core import live_slots, seeding, toy2d
 from core.device import single_cpu_thread
 from core.gan2d import GAN2D, LOSSES, NOISES, OPTIMIZERS, PRESETS, GANConfig
+from core.live_slots import LIVE_TRAINING, waiting_message
+from tabs import gan_images
 from tabs import gan_view as view
 
 TITLE = "GAN"
@@ -27,7 +29,6 @@ MAX_RUN_SECONDS = 600.0
 FRAME_SECONDS = 0.1  # a frame every 0.1 s while playing
 METRIC_SECONDS = 1.0  # MMD / coverage at most once a second (they cost ~20 ms)
 SLOW_MOTION_SECONDS = 0.4  # one step per frame, this long apart
-LIVE_TRAININGS = 2  # concurrent live trainings (all tabs' share one queue: "live-training")
 
 INTRO = """\
 ### GAN: two networks in a game
@@ -167,7 +168,20 @@ def play(session, layers, slow, drawing, *settings):
     session, note = _ready(session, config, drawing)
     gan = session.gan
     session.stop.clear()
-    yield session, *_views(gan, layers, note or "Playing…")
+    ticket = LIVE_TRAINING.join()
+    try:
+        for position in ticket.wait(session.stop):
+            yield session, *_views(gan, layers, waiting_message(position, LIVE_TRAINING.capacity))
+        if not ticket.admitted:
+            yield session, *_views(gan, layers, "Paused before training began: you left the line.")
+            return
+        yield session, *_views(gan, layers, note or "Playing…")
+        yield from _train(session, gan, layers, slow)
+    finally:
+        ticket.leave()  # also when the browser goes away mid-run (Gradio closes the generator)
+
+
+def _train(session: GANSession, gan: GAN2D, layers, slow):
     started = last_metric = next_frame = time.perf_counter()
     while not session.stop.is_set():
         now = time.perf_counter()
@@ -191,7 +205,8 @@ def play(session, layers, slow, drawing, *settings):
                 last_metric = time.perf_counter()
             views = _views(gan, layers, curves=measured)
         yield session, *views
-    yield session, *_views(gan, layers, "Paused.")
+    if session.gan is gan:  # else Reset replaced this GAN while it trained: its last frame would undo the Reset
+        yield session, *_views(gan, layers, "Paused.")
 
 
 def pause(session: GANSession | None) -> None:
@@ -232,6 +247,15 @@ def apply_preset(name: str):
 
 
 def render(demo: gr.Blocks, tab: gr.Tab) -> None:
+    with gr.Tabs(elem_id="gan-kind"):
+        with gr.Tab("2-D points", id="gan-points"):
+            _render_points(tab)
+        with gr.Tab("Images (DCGAN)", id="gan-images", elem_id="gan-images-tab") as images_tab:
+            gan_images.render(images_tab)
+
+
+def _render_points(tab: gr.Tab) -> None:
+    """The 2-D GAN's controls and pictures; `tab` is the GAN tab (selecting it draws the session's GAN)."""
     gr.Markdown(INTRO)
     defaults = GANConfig()
     with gr.Row():
@@ -320,7 +344,7 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
         [session, layers, slow, drawing, *settings],
         views,
         api_name="gan_play",
-        concurrency_limit=LIVE_TRAININGS,
+        concurrency_limit=live_slots.HANDLERS,
         concurrency_id="live-training",
     )
     pause_btn.click(pause, session, None, api_name="gan_pause", concurrency_limit=None)

@@ -121,3 +121,140 @@ def field_image(frame: Frame2D, show: set[str] | None = None) -> np.ndarray:
         for (x0, y0), (x1, y1) in zip(starts, ends, strict=True):
             draw.line((x0, y0, x1, y1), fill=(103, 0, 31), width=2)
     return np.asarray(canvas)
+
+
+# --- the image GAN ---
+
+CURVE_POINTS = 400  # loss curves are averaged into at most this many bins (a long run has 10,000 steps)
+
+
+def _binned(steps: list[int], values: list[float]) -> tuple[list[float], list[float]]:
+    """Mean step and mean value per bin: a smoothed curve of at most CURVE_POINTS points."""
+    size = max(1, -(-len(values) // CURVE_POINTS))
+    xs = [sum(steps[i : i + size]) / len(steps[i : i + size]) for i in range(0, len(steps), size)]
+    ys = [round(sum(values[i : i + size]) / len(values[i : i + size]), 4) for i in range(0, len(values), size)]
+    return xs, ys
+
+
+def _histogram_trace(steps: list[int], histograms: list[list[float]], class_names, axes: tuple[str, str]) -> dict:
+    return {
+        "type": "heatmap",
+        "x": steps,
+        "y": list(class_names),
+        "z": [[round(h[c], 3) for h in histograms] for c in range(len(class_names))],
+        "colorscale": "Blues",
+        "reversescale": True,  # plotly's Blues runs dark to light: pale = few samples
+        "zmin": 0,
+        "zmax": 0.3,
+        "showscale": False,
+        "hovertemplate": "step %{x}<br>%{y}: %{z:.1%} of samples<extra></extra>",
+        "xaxis": axes[0],
+        "yaxis": axes[1],
+    }
+
+
+def image_gan_figure(history: list[dict], fd_floor: float, class_names: tuple[str, ...]) -> PlotData:
+    """A live image GAN's losses, its FD-classifier and its class histogram, against generator steps."""
+    data: list[dict] = []
+    for key, name, colour in (("d_loss", "D loss", "#2166ac"), ("g_loss", "G loss", "#b2182b")):
+        rows = [(h["step"], h[key]) for h in history if key in h]
+        if rows:
+            xs, ys = _binned([r[0] for r in rows], [r[1] for r in rows])
+            data.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": name, "line": {"color": colour}})
+    measured = [h for h in history if "fd" in h]
+    if measured:
+        steps = [h["step"] for h in measured]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": steps,
+                "y": [round(h["fd"], 2) for h in measured],
+                "name": "FD-classifier (lower is better)",
+                "line": {"color": "#4d4d4d"},
+                "xaxis": "x2",
+                "yaxis": "y2",
+            }
+        )
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [steps[0], steps[-1]],
+                "y": [round(fd_floor, 2)] * 2,
+                "name": "FD of real test vs train images",
+                "line": {"color": "#1b7837", "dash": "dot"},
+                "xaxis": "x2",
+                "yaxis": "y2",
+            }
+        )
+        data.append(_histogram_trace(steps, [h["histogram"] for h in measured], class_names, ("x3", "y3")))
+    layout = {
+        "height": 620,
+        "margin": {"l": 80, "r": 10, "t": 30, "b": 40},
+        "legend": {"orientation": "h", "y": 1.07},
+        "plot_bgcolor": "white",
+        "uirevision": "keep",
+        "xaxis": {"anchor": "y", "matches": "x3", "showticklabels": False},
+        "yaxis": {"domain": [0.72, 1.0], "title": {"text": "loss"}},
+        "xaxis2": {"anchor": "y2", "matches": "x3", "showticklabels": False},
+        "yaxis2": {"domain": [0.4, 0.66], "title": {"text": "FD-classifier"}, "type": "log"},
+        "xaxis3": {"anchor": "y3", "title": {"text": "generator step"}},
+        "yaxis3": {"domain": [0.0, 0.34], "title": {"text": "predicted class"}, "autorange": "reversed"},
+    }
+    return _plot(data, layout)
+
+
+def snapshot_figure(scores: dict[int, dict], current: int, fd_floor: float, class_names: tuple[str, ...]) -> PlotData:
+    """A shipped run: FD-classifier against step (current snapshot marked) and the current class shares."""
+    steps = sorted(scores)
+    shown = [max(s, 1) for s in steps]  # a log axis has no 0: step 0 is drawn at 1
+    fds = [round(scores[s]["fd_classifier"], 2) for s in steps]
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": shown,
+            "y": fds,
+            "name": "FD-classifier",
+            "line": {"color": "#4d4d4d"},
+            "hovertemplate": "step %{customdata}: FD %{y}<extra></extra>",
+            "customdata": steps,
+        },
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "x": [max(current, 1)],
+            "y": [round(scores[current]["fd_classifier"], 2)],
+            "name": "shown now",
+            "marker": {"color": "#b2182b", "size": 14, "symbol": "circle-open", "line": {"width": 3}},
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": [shown[0], shown[-1]],
+            "y": [round(fd_floor, 2)] * 2,
+            "name": "real test vs train images",
+            "line": {"color": "#1b7837", "dash": "dot"},
+        },
+        {
+            "type": "bar",
+            "x": list(class_names),
+            "y": [round(v, 4) for v in scores[current]["histogram"]],
+            "marker": {"color": "#2166ac"},
+            "name": f"class shares at step {current:,}",
+            "xaxis": "x2",
+            "yaxis": "y2",
+        },
+    ]
+    layout = {
+        "height": 520,
+        "margin": {"l": 60, "r": 10, "t": 30, "b": 40},
+        "legend": {"orientation": "h", "y": 1.1},
+        "plot_bgcolor": "white",
+        "xaxis": {"type": "log", "anchor": "y", "title": {"text": "generator step (log scale; step 0 drawn at 1)"}},
+        "yaxis": {"domain": [0.55, 1.0], "type": "log", "title": {"text": "FD-classifier"}},
+        "xaxis2": {"anchor": "y2"},
+        "yaxis2": {"domain": [0.0, 0.36], "title": {"text": "share of samples"}, "rangemode": "tozero"},
+    }
+    return _plot(data, layout)

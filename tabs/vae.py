@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from core import seeding
+from core import live_slots, seeding
 from core import vae_models as vm
 from core.vae_live import MAX_EPOCHS
 from tabs.pictures import PictureEditor
@@ -244,7 +244,7 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
         [live_session, live_data, live_beta, live_epochs, live_seed],
         [live_session, live_losses, live_map, live_status],
         api_name="vae_train_live",
-        concurrency_limit=2,
+        concurrency_limit=live_slots.HANDLERS,
         concurrency_id="live-training",
     )
     # not queued behind the training it stops

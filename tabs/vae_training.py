@@ -12,6 +12,7 @@ import threading
 import gradio as gr
 
 from core import images
+from core.live_slots import LIVE_TRAINING, waiting_message
 from core.vae_live import LiveVAE
 from tabs import vae_view as view
 from tabs.vae_handlers import checked_seed
@@ -55,8 +56,16 @@ def train_live(session: LiveSession | None, dataset: str, beta, epochs, seed):
             raise gr.Error(str(err)) from None
     trainer.beta = beta
     class_names = images.info(dataset).class_names
+    ticket = LIVE_TRAINING.join()
     try:
+        for position in ticket.wait(session.stop):
+            yield session, gr.update(), gr.update(), waiting_message(position, LIVE_TRAINING.capacity)
+        if not ticket.admitted:
+            yield session, gr.update(), gr.update(), "Stopped before training began: you left the line."
+            return
         for frame in trainer.run(epochs, stop=session.stop):
+            if session.trainer is not trainer:  # Reset dropped this model mid-run: its last frame would undo the Reset
+                return
             status = (
                 f"Step {frame.step:,} (epoch {frame.epoch:.1f}) in {frame.seconds:.1f} s this run, β = {beta:g}."
                 + (f" Ended early: {frame.stopped}." if frame.stopped else "")
@@ -74,6 +83,8 @@ def train_live(session: LiveSession | None, dataset: str, beta, epochs, seed):
             yield session, view.losses_figure(frame.history), figure, status
     except ValueError as err:
         raise gr.Error(str(err)) from None
+    finally:
+        ticket.leave()
 
 
 def stop_live(session: LiveSession | None) -> None:

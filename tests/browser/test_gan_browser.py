@@ -51,3 +51,40 @@ def test_play_pause_and_a_preset(browser, app_url, artifacts_dir):
     assert_no_error_toast(page)
     assert not errors, errors
     page.close()
+
+
+def test_image_gan_snapshots_and_a_live_run(browser, app_url, artifacts_dir):
+    page = browser.new_page(viewport={"width": 1400, "height": 1500})
+    page.set_default_timeout(TIMEOUT_MS)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(app_url)
+    page.get_by_role("tab", name="GAN").click()
+    page.get_by_role("tab", name="Images (DCGAN)").click()
+    page.wait_for_function("document.querySelector('#dcgan-shipped-status').innerText.includes('Step 10,000')")
+    trained = page.locator("#dcgan-shipped-grid img").get_attribute("src")
+
+    page.locator("#dcgan-snapshot input[type=number]").fill("0")  # the untrained generator
+    page.locator("#dcgan-snapshot input[type=number]").press("Enter")
+    page.wait_for_function(
+        "document.querySelector('#dcgan-shipped-status').innerText.includes('Step 0**') ||"
+        " document.querySelector('#dcgan-shipped-status').innerText.startsWith('Step 0 ')"
+    )
+    assert page.locator("#dcgan-shipped-grid img").get_attribute("src") != trained
+    page.locator("#dcgan-snapshot input[type=number]").fill("4")
+    page.locator("#dcgan-snapshot input[type=number]").press("Enter")
+    page.wait_for_function("document.querySelector('#dcgan-shipped-status').innerText.includes('Step 2,000')")
+
+    page.locator("#dcgan-play").click()
+    page.wait_for_function(
+        "(() => { const m = document.querySelector('#dcgan-status').innerText.match(/Step ([\\d,]+)\\./);"
+        " return m && +m[1].replace(/,/g, '') > 20; })()"
+    )
+    page.wait_for_selector("#dcgan-plot .js-plotly-plot")
+    page.locator("#dcgan-pause").click()
+    page.wait_for_function("document.querySelector('#dcgan-status').innerText.endsWith('Paused.')")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(artifacts_dir / "gan-images.png"), full_page=True)
+    assert_no_error_toast(page)
+    assert not errors, errors
+    page.close()

@@ -217,7 +217,7 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
 
 def test_registry_hashes_match_the_training_cards():
     """A retrained checkpoint whose new hash was not recorded would be refused at load time."""
-    from scripts.record_hashes import ASSETS_PY, updated_source
+    from scripts.record_hashes import HASHES_PY, updated_source
 
-    _, stale = updated_source(ASSETS_PY.read_text())
+    _, stale = updated_source(HASHES_PY.read_text())
     assert stale == [], f"run `python -m scripts.record_hashes` (out of date: {stale})"

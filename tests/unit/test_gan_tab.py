@@ -38,5 +38,17 @@ def test_a_session_that_is_closed_stops_its_run():
     stream = gan.play(None, LAYERS, False, None, *SETTINGS)
     session = next(stream)[0]
     gan._close(session)  # gr.State's delete_callback when the learner leaves
-    *_, last = stream
-    assert last[-1].endswith("Paused.")
+    started = time.perf_counter()
+    rest = list(stream)
+    assert time.perf_counter() - started < 2
+    assert not any(frame[-1].endswith("Paused.") for frame in rest)  # no last frame: nobody is there to see it
+
+
+def test_reset_while_playing_gets_no_stale_last_frame():
+    """Reset swaps in a fresh GAN; the old run must end without sending its picture over the Reset's."""
+    stream = gan.play(None, LAYERS, False, None, *SETTINGS)
+    session = next(stream)[0]
+    next(stream)
+    session.stop.set()
+    session.gan = gan.GAN2D(DEFAULTS)  # what reset() leaves behind in the session
+    assert list(stream) == []

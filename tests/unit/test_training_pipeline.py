@@ -44,7 +44,8 @@ def test_every_trainer_runs_a_few_steps_and_writes_weights_and_card(what, tmp_pa
     card = json.loads(card_path.read_text())
     assert set(card) >= CARD_FIELDS
     assert card["steps"] == 3 and card["config"]["source"] == "subset"
-    assert [entry["step"] for entry in card["history"]] == [2, 3]
+    # periodic metrics at every eval step and at the end (a trainer may also score its untrained start)
+    assert [entry["step"] for entry in card["history"] if entry["step"] > 0] == [2, 3]
     weights = load_file(str(tmp_path / card["weights"]))
     assert weights and all(t.isfinite().all() for t in weights.values())
 

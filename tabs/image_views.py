@@ -1,0 +1,86 @@
+"""Pictures of 28x28 images shared by the image tabs (VAE, GAN, diffusion, flow): tensors in, pixels out."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from core import images
+
+# Ten well-separated colours (Tableau 10), one per class.
+CLASS_COLOURS = (
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+)
+UPSCALE = 6  # pixels per image pixel in enlarged single images
+
+
+def enlarge(image: torch.Tensor, scale: int = UPSCALE) -> np.ndarray:
+    """One image (1, H, W) or (H, W) in [-1, 1] -> uint8 (H s, W s) with sharp pixels."""
+    pixels = images.to_pixels(image.reshape(1, 1, *image.shape[-2:]))[0]
+    return np.kron(pixels, np.ones((scale, scale), dtype=np.uint8))
+
+
+def tile(batch: torch.Tensor, columns: int, pad: int = 2, scale: int = 2) -> np.ndarray:
+    """Images (N, 1, 28, 28) in [-1, 1] -> one uint8 picture, `columns` per row, grey gaps."""
+    pixels = images.to_pixels(batch)
+    n = len(pixels)
+    rows = -(-n // columns)
+    size = 28 + pad
+    canvas = np.full((rows * size + pad, columns * size + pad), 90, dtype=np.uint8)
+    for i, picture in enumerate(pixels):
+        r, c = divmod(i, columns)
+        canvas[pad + r * size : pad + r * size + 28, pad + c * size : pad + c * size + 28] = picture
+    return np.kron(canvas, np.ones((scale, scale), dtype=np.uint8))
+
+
+def strip_with_labels(rows: list[tuple[str, torch.Tensor]], scale: int = 3) -> np.ndarray:
+    """Rows of frames (each (K, 1, 28, 28)) stacked, each row headed by its label."""
+    pictures = [tile(frames, columns=len(frames), scale=scale) for _, frames in rows]
+    width = max(p.shape[1] for p in pictures)
+    label_height = 18
+    out = []
+    for (label, _), picture in zip(rows, pictures, strict=True):
+        header = Image.new("L", (width, label_height), 255)
+        ImageDraw.Draw(header).text((4, 3), label, fill=0)
+        out.append(np.asarray(header))
+        out.append(np.pad(picture, ((0, 0), (0, width - picture.shape[1])), constant_values=255))
+    return np.vstack(out)
+
+
+def gif_bytes(frames: torch.Tensor, caption: str, scale: int = 6, seconds_per_frame: float = 0.12) -> bytes:
+    """An animated GIF (forward then back) of frames (K, 1, 28, 28), the caption stamped below."""
+    pictures = [Image.fromarray(enlarge(f, scale)) for f in frames]
+    pictures = pictures + pictures[-2:0:-1]  # play back and forth
+    width = pictures[0].width
+    lines = textwrap.wrap(caption, max(8, width // 6))[:6]  # PIL's default font: ~6 px per character
+    stamped = []
+    for picture in pictures:
+        canvas = Image.new("L", (width, picture.height + 4 + 12 * len(lines)), 255)
+        canvas.paste(picture, (0, 0))
+        draw = ImageDraw.Draw(canvas)
+        for i, line in enumerate(lines):
+            draw.text((3, picture.height + 2 + 12 * i), line, fill=0)
+        stamped.append(canvas)
+    buffer = io.BytesIO()
+    stamped[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=stamped[1:],
+        duration=int(seconds_per_frame * 1000),
+        loop=0,
+    )
+    return buffer.getvalue()

@@ -77,6 +77,33 @@ def test_same_config_same_numbers_and_seed_matters():
     assert not torch.equal(a.sample(), c.sample())
 
 
+def test_two_sessions_training_at_once_reproduce_their_solo_runs():
+    """Session isolation: two users' GANs (different seeds) trained in parallel threads, as the server
+    runs two Play loops, end bit-identical to each trained alone."""
+    import threading
+
+    from core.device import single_cpu_thread
+
+    def train(gan):
+        with single_cpu_thread():  # what the tab's Play loop does around its steps
+            for _ in range(200):
+                gan.train_step()
+
+    solo = {seed: GAN2D(GANConfig(seed=seed, **SMALL)) for seed in (1, 2)}
+    for gan in solo.values():
+        train(gan)
+    together = {seed: GAN2D(GANConfig(seed=seed, **SMALL)) for seed in (1, 2)}
+    threads = [threading.Thread(target=train, args=(gan,)) for gan in together.values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for seed in (1, 2):
+        for alone, shared in zip(solo[seed].generator.parameters(), together[seed].generator.parameters(), strict=True):
+            assert torch.equal(alone, shared)
+        assert solo[seed].history == together[seed].history
+
+
 def _params(module):
     return [p.detach().clone() for p in module.parameters()]
 

@@ -5,12 +5,13 @@
 #   make data   the full MNIST / Fashion-MNIST sets, for training scripts only (the app ships subsets)
 #   make vaes   retrain the six shipped VAEs (needs make data; ~30 min on 2 cores) and record their hashes
 #   make gans   retrain the two shipped DCGAN snapshot series (needs make data; ~20 min on 2 cores)
+#   make ddpms  retrain the two shipped image DDPMs (needs make data; ~35 min each on 2 cores)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench install install-dev chromium data vaes gans
+.PHONY: run test lint bench install install-dev chromium data vaes gans ddpms
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,4 +62,9 @@ vaes: data
 gans: data
 	$(BIN)/python -m scripts.train dcgan --dataset mnist
 	$(BIN)/python -m scripts.train dcgan --dataset fashion
+	$(BIN)/python -m scripts.record_hashes
+
+ddpms: data
+	$(BIN)/python -m scripts.train ddpm --dataset mnist
+	$(BIN)/python -m scripts.train ddpm --dataset fashion
 	$(BIN)/python -m scripts.record_hashes

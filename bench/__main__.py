@@ -16,7 +16,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # benchmarks measure the embedded defaults
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from bench import attention, common, evaluator, gan, tokenizers, vae  # after the environment is set
+from bench import attention, common, diffusion, evaluator, gan, tokenizers, vae  # after the environment is set
 
 SECTIONS = {
     "tokenizers": tokenizers.run,
@@ -24,6 +24,7 @@ SECTIONS = {
     "evaluator": evaluator.run,
     "vae": vae.run,
     "gan": gan.run,
+    "diffusion": diffusion.run,
 }
 
 

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from core.checkpoints import (
     DCGAN_CHECKPOINTS,
+    DDPM_CHECKPOINTS,
     EVALUATOR_FASHION_SHA256,
     EVALUATOR_MNIST_SHA256,
     GPT_KJV_SHA256,
@@ -265,6 +266,11 @@ REGISTRY: dict[str, Asset] = {
         *(
             _trained_asset(key, f"DCGAN training snapshots ({title})", "core.dcgan:read_shipped_series", weights, None)
             for key, (title, weights, _) in DCGAN_CHECKPOINTS.items()
+        ),
+        # ---- image DDPMs: python -m scripts.train ddpm --dataset mnist|fashion -------------------
+        *(
+            _trained_asset(key, f"DDPM ({title})", "core.diffusion_models:read_shipped_ddpm", weights, None)
+            for key, (title, weights, _) in DDPM_CHECKPOINTS.items()
         ),
     ]
 }

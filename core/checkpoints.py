@@ -57,3 +57,6 @@ DCGAN_CHECKPOINTS: dict[str, tuple[str, str, str | None]] = {
         None,
     ),
 }
+
+# The shipped image DDPMs (python -m scripts.train ddpm --dataset <data>): title, weights hash, no extra file.
+DDPM_CHECKPOINTS: dict[str, tuple[str, str, str | None]] = {}

@@ -123,9 +123,9 @@ def labels_for(classes: torch.Tensor | list[int] | None, n: int) -> torch.Tensor
     if classes is None:
         return torch.full((n,), NULL_CLASS, dtype=torch.long)
     labels = torch.as_tensor(classes, dtype=torch.long).clone().reshape(-1)
-    labels[labels < 0] = NULL_CLASS
-    if labels.numel() != n or labels.max() > NULL_CLASS:
+    if labels.numel() != n or labels.max() >= N_CLASSES:
         raise ValueError(f"Expected {n} class labels from 0 to {N_CLASSES - 1} (or -1 for 'any').")
+    labels[labels < 0] = NULL_CLASS
     return labels
 
 

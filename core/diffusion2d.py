@@ -35,10 +35,13 @@ FIELD_STEPS = 21  # arrows per axis
 CLIP = 1.25 * toy2d.HALF_WIDTH / DATA_SCALE
 
 
-class EpsMLP(nn.Module):
-    """(x, t) -> predicted noise; t enters as sines and cosines of t/T at several frequencies."""
+class TimeMLP(nn.Module):
+    """(x, t) -> a 2-D vector: the diffusion model's noise guess, or the flow's velocity (core.flow2d).
 
-    def __init__(self, hidden: int = 128, depth: int = 3):
+    t enters as sines and cosines of t / time_scale (so in [0, 1]) at several frequencies.
+    """
+
+    def __init__(self, hidden: int = 128, depth: int = 3, time_scale: float = diffusion.T):
         super().__init__()
         layers: list[nn.Module] = []
         width = 2 + TIME_FEATURES
@@ -48,11 +51,22 @@ class EpsMLP(nn.Module):
         layers.append(nn.Linear(width, 2))
         self.net = nn.Sequential(*layers)
         self.register_buffer("frequencies", torch.exp(torch.linspace(0, math.log(200), TIME_FEATURES // 2)))
+        self.time_scale = time_scale
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor | int) -> torch.Tensor:
-        t = torch.as_tensor(t, dtype=x.dtype).reshape(-1, 1).expand(len(x), 1) / diffusion.T
+    def forward(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
+        t = torch.as_tensor(t, dtype=x.dtype).reshape(-1, 1).expand(len(x), 1) / self.time_scale
         angles = t * self.frequencies
         return self.net(torch.cat([x, angles.sin(), angles.cos()], dim=1))
+
+
+def seeded_init(model: nn.Module, generator: torch.Generator) -> nn.Module:
+    """PyTorch's default weight initialisation (zero biases), drawn from `generator` (never global state)."""
+    with torch.no_grad():
+        for layer in model.modules():
+            if isinstance(layer, nn.Linear):
+                nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+                nn.init.zeros_(layer.bias)
+    return model
 
 
 @dataclass
@@ -90,12 +104,8 @@ class Diffusion2D:
         self.data = data
         self.points = data.points / DATA_SCALE
         init = torch.Generator().manual_seed(c.seed + 1)
-        self.model = EpsMLP(c.hidden, c.depth)
-        with torch.no_grad():
-            for layer in self.model.net:
-                if isinstance(layer, nn.Linear):
-                    nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=init)
-                    nn.init.zeros_(layer.bias)
+        self.model = TimeMLP(c.hidden, c.depth)
+        seeded_init(self.model, init)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=c.lr)
         self.rng = torch.Generator().manual_seed(c.seed + 2)
 

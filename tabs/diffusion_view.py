@@ -1,0 +1,280 @@
+"""Pictures of the diffusion tab: tensors in, pixels and plotly figures out. No model calls.
+
+- the schedules (beta_t, alpha-bar_t, log-SNR) with the current t marked;
+- the three lanes of a kept step (x_t, x0_hat, eps), each a tile of the batch, with headers;
+- two endings side by side (a run and its branch);
+- the 2-D picture: data, particles at a step with their trails, and the score field as arrows;
+- a GIF of a whole timeline, stamped with what made it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import textwrap
+
+import numpy as np
+import torch
+from gradio.components.plot import PlotData
+from PIL import Image, ImageDraw
+
+from core import diffusion, toy2d
+from tabs.image_views import tile
+
+EPS_DISPLAY_RANGE = 2.5  # the noise lane shows eps / 2.5, so +-2.5 standard deviations fill black to white
+TRAIL_STEPS = 12  # kept steps drawn behind each particle
+TRAIL_PARTICLES = 150
+HEADER = 20
+
+
+def _plot(data: list[dict], layout: dict) -> PlotData:
+    return PlotData(type="plotly", plot=json.dumps({"data": data, "layout": layout}, separators=(",", ":")))
+
+
+def schedule_figure(t: int) -> PlotData:
+    """beta_t, alpha-bar_t and log-SNR of both schedules against t, the chosen t as a vertical line."""
+    steps = [*range(0, diffusion.T, 5), diffusion.T - 1]
+    colours = {"linear": "#2166ac", "cosine": "#b2182b"}
+    data = []
+    for name in diffusion.SCHEDULES:
+        s = diffusion.make_schedule(name)
+        for values, axis, show in (
+            (s.betas, "", True),
+            (s.alphas_cumprod, "2", False),
+            (s.log_snr, "3", False),
+        ):
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "x": steps,
+                    "y": [round(float(values[i]), 6) for i in steps],
+                    "name": name,
+                    "legendgroup": name,
+                    "showlegend": show,
+                    "line": {"color": colours[name]},
+                    "xaxis": f"x{axis}",
+                    "yaxis": f"y{axis}",
+                }
+            )
+    marker = {"type": "line", "x0": t, "x1": t, "y0": 0, "y1": 1, "line": {"color": "#444", "dash": "dot"}}
+    layout = {
+        "height": 460,
+        "margin": {"l": 60, "r": 10, "t": 30, "b": 40},
+        "legend": {"orientation": "h", "y": 1.08},
+        "plot_bgcolor": "white",
+        "xaxis": {"anchor": "y", "matches": "x3", "showticklabels": False},
+        "yaxis": {"domain": [0.7, 1.0], "type": "log", "title": {"text": "β_t"}},
+        "xaxis2": {"anchor": "y2", "matches": "x3", "showticklabels": False},
+        "yaxis2": {"domain": [0.36, 0.64], "title": {"text": "ᾱ_t"}, "range": [0, 1.02]},
+        "xaxis3": {"anchor": "y3", "title": {"text": "timestep t"}},
+        "yaxis3": {"domain": [0.0, 0.3], "title": {"text": "log SNR"}},
+        "shapes": [{**marker, "xref": axis, "yref": "paper"} for axis in ("x", "x2", "x3")],
+    }
+    return _plot(data, layout)
+
+
+def _header(picture: np.ndarray, text: str) -> np.ndarray:
+    """A white strip with `text` above a greyscale picture."""
+    head = Image.new("L", (picture.shape[1], HEADER), 255)
+    ImageDraw.Draw(head).text((4, 4), text, fill=0)
+    return np.vstack([np.asarray(head), picture])
+
+
+def _side_by_side(pictures: list[np.ndarray], gap: int = 12) -> np.ndarray:
+    height = max(p.shape[0] for p in pictures)
+    padded = [np.pad(p, ((0, height - p.shape[0]), (0, gap)), constant_values=255) for p in pictures]
+    return np.hstack(padded)[:, :-gap]
+
+
+def _columns(n: int) -> int:
+    return max(1, math.ceil(math.sqrt(n)))
+
+
+def lanes_image(kept: diffusion.Kept, scale: int = 3) -> np.ndarray:
+    """The three lanes of one kept step: the sample x_t, the model's x0_hat, its noise guess eps."""
+    columns = _columns(len(kept.x_t))
+    lanes = [
+        (f"x_t  (t = {kept.t})", kept.x_t.clamp(-1, 1)),
+        ("predicted x0", kept.x0.clamp(-1, 1)),
+        ("predicted noise", (kept.eps / EPS_DISPLAY_RANGE).clamp(-1, 1)),
+    ]
+    return _side_by_side([_header(tile(images, columns, scale=scale), label) for label, images in lanes])
+
+
+def endings_image(first: torch.Tensor, second: torch.Tensor, first_label: str, second_label: str) -> np.ndarray:
+    """Two batches of final samples side by side (a run and its branch)."""
+    columns = _columns(len(first))
+    return _side_by_side(
+        [
+            _header(tile(first.clamp(-1, 1), columns, scale=3), first_label),
+            _header(tile(second.clamp(-1, 1), columns, scale=3), second_label),
+        ]
+    )
+
+
+def forward_image(x0: torch.Tensor, noise: torch.Tensor, t: int) -> np.ndarray:
+    """One image at timestep t under both schedules (same noise), and a strip of t = 0 .. 999 for each."""
+    big, rows = [], []
+    marks = [0, 100, 250, 500, 750, 900, 999]
+    for name in diffusion.SCHEDULES:
+        s = diffusion.make_schedule(name)
+        x_t = diffusion.q_sample(s, x0, t, noise)
+        big.append(_header(tile(x_t, 1, scale=8), f"{name}: t = {t}, alpha-bar = {s.alpha_bar(t):.3f}"))
+        strip = torch.cat([diffusion.q_sample(s, x0, m, noise) for m in marks])
+        rows.append(_header(tile(strip, len(marks), scale=3), f"{name}: t = " + ", ".join(map(str, marks))))
+    top = _side_by_side(big)
+    bottom = np.vstack(rows)
+    width = max(top.shape[1], bottom.shape[1])
+    return np.vstack(
+        [np.pad(part, ((0, 8), (0, width - part.shape[1])), constant_values=255) for part in (top, bottom)]
+    )
+
+
+def gif_of_timeline(pictures: list[np.ndarray], caption: str, seconds_per_frame: float = 0.08) -> bytes:
+    """An animated GIF of the lanes over the steps (holding the last frame), the caption stamped below."""
+    width = pictures[0].shape[1]
+    lines = textwrap.wrap(caption, max(8, width // 6))[:4]
+    frames = []
+    for picture in pictures:
+        canvas = Image.new("L", (width, picture.shape[0] + 4 + 12 * len(lines)), 255)
+        canvas.paste(Image.fromarray(picture), (0, 0))
+        draw = ImageDraw.Draw(canvas)
+        for i, line in enumerate(lines):
+            draw.text((3, picture.shape[0] + 2 + 12 * i), line, fill=0)
+        frames.append(canvas)
+    durations = [int(seconds_per_frame * 1000)] * (len(frames) - 1) + [1500]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    return buffer.getvalue()
+
+
+# --- 2-D ---
+
+
+def _xy(points: torch.Tensor) -> tuple[list[float], list[float]]:
+    rounded = points.detach().double().round(decimals=3)
+    return rounded[:, 0].tolist(), rounded[:, 1].tolist()
+
+
+def particles_figure(
+    data: torch.Tensor,
+    kept: list[diffusion.Kept],
+    index: int,
+    field: tuple[torch.Tensor, torch.Tensor] | None,
+    final: torch.Tensor | None = None,
+) -> PlotData:
+    """Data (grey), particles at kept step `index` (red) with trails, optionally the score field at its t.
+
+    index == len(kept) shows where the particles ended (the run's output).
+    """
+    shown = final if index >= len(kept) else kept[index].x_t
+    traces: list[dict] = []
+    dx, dy = _xy(data[:1_000])
+    traces.append(
+        {"type": "scattergl", "mode": "markers", "x": dx, "y": dy, "name": "data",
+         "marker": {"size": 3, "color": "#9ecae1"}}
+    )  # fmt: skip
+    if field is not None:
+        points, score = field
+        length = score.norm(dim=1, keepdim=True).clamp_min(1e-9)
+        scaled = score / length * (0.35 * torch.tanh(length / length.median()))  # direction, size by strength
+        xs, ys = [], []
+        for (x, y), (u, v) in zip(points.tolist(), scaled.tolist(), strict=True):
+            xs += [round(x, 3), round(x + u, 3), None]
+            ys += [round(y, 3), round(y + v, 3), None]
+        traces.append(
+            {"type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": "score (towards the data)",
+             "line": {"color": "#636363", "width": 1.2}, "hoverinfo": "skip"}
+        )  # fmt: skip
+    first = max(0, min(index, len(kept)) - TRAIL_STEPS)
+    history = [k.x_t for k in kept[first : min(index, len(kept))]] + [shown]
+    if len(history) > 1:
+        xs, ys = [], []
+        path = torch.stack(history, dim=1)[:TRAIL_PARTICLES]  # (particles, steps, 2)
+        for particle in path:
+            px, py = _xy(particle)
+            xs += [*px, None]
+            ys += [*py, None]
+        traces.append(
+            {"type": "scattergl", "mode": "lines", "x": xs, "y": ys, "name": "trails",
+             "line": {"color": "rgba(203,24,29,0.35)", "width": 1}, "hoverinfo": "skip"}
+        )  # fmt: skip
+    px, py = _xy(shown)
+    traces.append(
+        {"type": "scattergl", "mode": "markers", "x": px, "y": py, "name": "particles",
+         "marker": {"size": 4, "color": "#cb181d"}}
+    )  # fmt: skip
+    span = [toy2d.PLOT_RANGE[0] - 1.5, toy2d.PLOT_RANGE[1] + 1.5]
+    layout = {
+        "height": 560,
+        "margin": {"l": 40, "r": 10, "t": 30, "b": 40},
+        "legend": {"orientation": "h", "y": 1.06},
+        "plot_bgcolor": "white",
+        "xaxis": {"range": span, "zeroline": False},
+        "yaxis": {"range": span, "scaleanchor": "x", "zeroline": False},
+        "uirevision": "keep",
+    }
+    return _plot(traces, layout)
+
+
+def loss_figure(history: list[dict[str, float]]) -> PlotData:
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": [h["iteration"] for h in history],
+            "y": [round(h["loss"], 5) for h in history],
+            "name": "loss (smoothed)",
+            "line": {"color": "#2166ac"},
+        }
+    ]
+    layout = {
+        "height": 260,
+        "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
+        "plot_bgcolor": "white",
+        "xaxis": {"title": {"text": "iteration"}},
+        "yaxis": {"title": {"text": "noise-prediction MSE"}, "rangemode": "tozero"},
+        "title": {"text": "Training loss", "x": 0.02, "font": {"size": 13}},
+    }
+    return _plot(data, layout)
+
+
+def quality_figure(table: dict) -> PlotData:
+    """Class accuracy and FD-classifier against the number of steps, one line per sampler (benchmark data)."""
+    colours = {"ddpm": "#1b9e77", "ddim": "#d95f02", "euler": "#7570b3", "dpm++2m": "#e7298a"}
+    data = []
+    for sampler, title in diffusion.SAMPLERS.items():
+        rows = [r for r in table["rows"] if r["sampler"] == sampler]
+        for key, axis, show in (("class_accuracy", "", True), ("fd_classifier", "2", False)):
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines+markers",
+                    "x": [r["steps"] for r in rows],
+                    "y": [r[key] for r in rows],
+                    "name": title.split(" (")[0],
+                    "legendgroup": sampler,
+                    "showlegend": show,
+                    "line": {"color": colours.get(sampler, "#444")},
+                    "xaxis": f"x{axis}",
+                    "yaxis": f"y{axis}",
+                }
+            )
+    layout = {
+        "height": 420,
+        "margin": {"l": 60, "r": 10, "t": 50, "b": 40},
+        "title": {
+            "text": f"Quality vs steps ({table['samples']} {table['dataset']} samples per point; measured by the benchmark)",
+            "x": 0.02,
+            "font": {"size": 13},
+        },
+        "legend": {"orientation": "h", "y": 1.1},
+        "plot_bgcolor": "white",
+        "xaxis": {"type": "log", "anchor": "y", "matches": "x2", "showticklabels": False},
+        "yaxis": {"domain": [0.55, 1.0], "title": {"text": "class accuracy"}, "range": [0, 1.02]},
+        "xaxis2": {"type": "log", "anchor": "y2", "title": {"text": "sampling steps (network evaluations)"}},
+        "yaxis2": {"domain": [0.0, 0.45], "type": "log", "title": {"text": "FD-classifier"}},
+    }
+    return _plot(data, layout)

@@ -34,7 +34,11 @@ COUPLINGS = {
     "ot": "Minibatch optimal transport (OT-CFM)",
     "reflow": "Rectified flow (reflow of a trained flow)",
 }
-SOLVERS = {"euler": "Euler (1 evaluation per step)", "midpoint": "Midpoint (2 per step)", "rk4": "Runge-Kutta 4 (4 per step)"}
+SOLVERS = {
+    "euler": "Euler (1 evaluation per step)",
+    "midpoint": "Midpoint (2 per step)",
+    "rk4": "Runge-Kutta 4 (4 per step)",
+}
 EVALUATIONS_PER_STEP = {"euler": 1, "midpoint": 2, "rk4": 4}
 
 Field = Callable[[torch.Tensor, float], torch.Tensor]  # v(x, t) for a batch x at one time t

@@ -7,6 +7,6 @@ demo.load) and its own gr.Tab (for .select, e.g. to compute only once the tab is
 To add a tab: write tabs/<concept>.py and add its module to TABS, in the order the tabs appear.
 """
 
-from tabs import attention, gan, tokenizers, vae
+from tabs import attention, diffusion, flow, gan, tokenizers, vae
 
-TABS = [tokenizers, attention, vae, gan]
+TABS = [tokenizers, attention, vae, gan, diffusion, flow]

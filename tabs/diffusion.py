@@ -29,8 +29,16 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
 
     with gr.Accordion("1 · The forward process: adding noise", open=True):
         with gr.Row():
-            fwd_data = gr.Radio(data_choices, value="mnist", label="Data", elem_id="diff-fwd-data")
-            fwd_index = gr.Slider(0, 999, value=0, step=1, label="Test image", elem_id="diff-fwd-index")
+            fwd_data = gr.Dropdown(
+                data_choices
+                + [(f"2-D: {title}", f"2d:{key}") for key, title in toy2d.DISTRIBUTIONS.items() if key != "drawn"],
+                value="mnist",
+                label="Data",
+                elem_id="diff-fwd-data",
+            )
+            fwd_index = gr.Slider(
+                0, 999, value=0, step=1, label="Test image (2-D: the sample's seed)", elem_id="diff-fwd-index"
+            )
             fwd_t = gr.Slider(0, diffusion.T - 1, value=250, step=1, label="t", elem_id="diff-fwd-t")
         with gr.Row():
             fwd_image = gr.Image(label="x_t under both schedules (same noise)", elem_id="diff-fwd-image", scale=3)

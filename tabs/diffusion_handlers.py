@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 import gradio as gr
 import torch
 
-from core import diffusion, images, seeding
+from core import diffusion, images, seeding, toy2d
 from core import diffusion_models as dm
 from core.assets import AssetError
 from core.device import single_cpu_thread
-from core.diffusion2d import Diffusion2D, Diffusion2DConfig
+from core.diffusion2d import DATA_SCALE, Diffusion2D, Diffusion2DConfig
 from core.live_slots import LIVE_TRAINING, waiting_message
 from tabs import diffusion_view as view
+from tabs import toy_views
 from tabs.exports import export_path
 
 STREAM_SECONDS = 0.1  # a sampling run sends a frame at most this often (and after its first step)
@@ -63,15 +64,23 @@ def _whole(value, name: str) -> int:
 
 
 def forward_view(dataset: str, index, t):
+    """x_t of a test image (or of a 2-D data set, "2d:<name>") at t, and the schedules with t marked."""
+    index, t = _whole(index, "image number"), _whole(t, "timestep")
+    if not 0 <= t < diffusion.T:
+        raise gr.Error(f"t runs from 0 to {diffusion.T - 1}.")
+    if isinstance(dataset, str) and dataset.startswith("2d:"):
+        try:
+            points = toy2d.sample(dataset[3:], 1_000, seeding.generator(index)).points / DATA_SCALE
+        except ValueError as err:
+            raise _error(err) from None
+        noise = seeding.initial_noise(index, points.shape)
+        return view.forward_points_image(points, noise, t), view.schedule_figure(t)
     try:
         test = images.load_subset(dataset, "test")
     except ValueError as err:
         raise _error(err) from None
-    index, t = _whole(index, "image number"), _whole(t, "timestep")
     if not 0 <= index < len(test):
         raise gr.Error(f"Pick a test image from 0 to {len(test) - 1}.")
-    if not 0 <= t < diffusion.T:
-        raise gr.Error(f"t runs from 0 to {diffusion.T - 1}.")
     x0 = test.images[index : index + 1]
     noise = seeding.initial_noise(index, x0.shape)
     return view.forward_image(x0, noise, t), view.schedule_figure(t)
@@ -238,8 +247,8 @@ def train_2d(session, dataset, schedule, iterations, seed):
                 status = (
                     f"Iteration {entry['iteration']:,}: loss {entry['loss']:.3f} ({entry['seconds']:.1f} s this run)."
                 )
-                yield session, view.loss_figure(model.history), status
-        yield session, view.loss_figure(model.history), status + " Now press Sample."
+                yield session, toy_views.loss_figure(model.history, "noise-prediction MSE"), status
+        yield session, toy_views.loss_figure(model.history, "noise-prediction MSE"), status + " Now press Sample."
     except ValueError as err:
         raise _error(err) from None
     finally:
@@ -271,8 +280,9 @@ def _particles(session: DiffusionSession, index: int, show_field: bool):
     kept, model = session.kept2d, session.model2d
     index = min(max(int(index), 0), len(kept))
     t = kept[index].t if index < len(kept) else 0
-    field = model.score_field(t) if show_field else None
-    figure = view.particles_figure(model.data.points, kept, index, field, session.final2d)
+    field = (*model.score_field(t), "score (towards the data)") if show_field else None
+    positions = [k.x_t for k in kept] + [session.final2d]
+    figure = toy_views.particles_figure(model.data.points, positions, index, field)
     where = f"step {index} of {len(kept)}, entering t = {t}" if index < len(kept) else f"the end of {len(kept)} steps"
     return figure, f"Particles at {where}."
 

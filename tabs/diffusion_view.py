@@ -3,14 +3,13 @@
 - the schedules (beta_t, alpha-bar_t, log-SNR) with the current t marked;
 - the three lanes of a kept step (x_t, x0_hat, eps), each a tile of the batch, with headers;
 - two endings side by side (a run and its branch);
-- the 2-D picture: data, particles at a step with their trails, and the score field as arrows;
+- the 2-D model's loss (its particles are drawn by tabs.toy_views, shared with the flow tab);
 - a GIF of a whole timeline, stamped with what made it.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import math
 import textwrap
 
@@ -19,17 +18,12 @@ import torch
 from gradio.components.plot import PlotData
 from PIL import Image, ImageDraw
 
-from core import diffusion, toy2d
+from core import diffusion
 from tabs.image_views import tile
+from tabs.toy_views import plot_data
 
 EPS_DISPLAY_RANGE = 2.5  # the noise lane shows eps / 2.5, so +-2.5 standard deviations fill black to white
-TRAIL_STEPS = 12  # kept steps drawn behind each particle
-TRAIL_PARTICLES = 150
 HEADER = 20
-
-
-def _plot(data: list[dict], layout: dict) -> PlotData:
-    return PlotData(type="plotly", plot=json.dumps({"data": data, "layout": layout}, separators=(",", ":")))
 
 
 def schedule_figure(t: int) -> PlotData:
@@ -72,7 +66,7 @@ def schedule_figure(t: int) -> PlotData:
         "yaxis3": {"domain": [0.0, 0.3], "title": {"text": "log SNR"}},
         "shapes": [{**marker, "xref": axis, "yref": "paper"} for axis in ("x", "x2", "x3")],
     }
-    return _plot(data, layout)
+    return plot_data(data, layout)
 
 
 def _header(picture: np.ndarray, text: str) -> np.ndarray:
@@ -132,6 +126,26 @@ def forward_image(x0: torch.Tensor, noise: torch.Tensor, t: int) -> np.ndarray:
     )
 
 
+def forward_points_image(points: torch.Tensor, noise: torch.Tensor, t: int, size: int = 300) -> np.ndarray:
+    """2-D data (model space) at timestep t under both schedules (same noise), drawn as dots."""
+    from core import toy2d
+    from core.diffusion2d import DATA_SCALE
+
+    panels = []
+    low, high = toy2d.PLOT_RANGE[0] - 1.5, toy2d.PLOT_RANGE[1] + 1.5
+    for name in diffusion.SCHEDULES:
+        s = diffusion.make_schedule(name)
+        x_t = diffusion.q_sample(s, points, t, noise) * DATA_SCALE  # back to plot space
+        canvas = Image.new("L", (size, size), 255)
+        draw = ImageDraw.Draw(canvas)
+        pixels = ((x_t - low) / (high - low) * (size - 1)).round().tolist()
+        for x, y in pixels:
+            if 0 <= x < size and 0 <= y < size:
+                draw.ellipse((x - 1.5, size - 1 - y - 1.5, x + 1.5, size - 1 - y + 1.5), fill=40)
+        panels.append(_header(np.asarray(canvas), f"{name}: t = {t}, alpha-bar = {s.alpha_bar(t):.3f}"))
+    return _side_by_side(panels)
+
+
 def gif_of_timeline(pictures: list[np.ndarray], caption: str, seconds_per_frame: float = 0.08) -> bytes:
     """An animated GIF of the lanes over the steps (holding the last frame), the caption stamped below."""
     width = pictures[0].shape[1]
@@ -148,97 +162,6 @@ def gif_of_timeline(pictures: list[np.ndarray], caption: str, seconds_per_frame:
     buffer = io.BytesIO()
     frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
     return buffer.getvalue()
-
-
-# --- 2-D ---
-
-
-def _xy(points: torch.Tensor) -> tuple[list[float], list[float]]:
-    rounded = points.detach().double().round(decimals=3)
-    return rounded[:, 0].tolist(), rounded[:, 1].tolist()
-
-
-def particles_figure(
-    data: torch.Tensor,
-    kept: list[diffusion.Kept],
-    index: int,
-    field: tuple[torch.Tensor, torch.Tensor] | None,
-    final: torch.Tensor | None = None,
-) -> PlotData:
-    """Data (grey), particles at kept step `index` (red) with trails, optionally the score field at its t.
-
-    index == len(kept) shows where the particles ended (the run's output).
-    """
-    shown = final if index >= len(kept) else kept[index].x_t
-    traces: list[dict] = []
-    dx, dy = _xy(data[:1_000])
-    traces.append(
-        {"type": "scattergl", "mode": "markers", "x": dx, "y": dy, "name": "data",
-         "marker": {"size": 3, "color": "#9ecae1"}}
-    )  # fmt: skip
-    if field is not None:
-        points, score = field
-        length = score.norm(dim=1, keepdim=True).clamp_min(1e-9)
-        scaled = score / length * (0.35 * torch.tanh(length / length.median()))  # direction, size by strength
-        xs, ys = [], []
-        for (x, y), (u, v) in zip(points.tolist(), scaled.tolist(), strict=True):
-            xs += [round(x, 3), round(x + u, 3), None]
-            ys += [round(y, 3), round(y + v, 3), None]
-        traces.append(
-            {"type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": "score (towards the data)",
-             "line": {"color": "#636363", "width": 1.2}, "hoverinfo": "skip"}
-        )  # fmt: skip
-    first = max(0, min(index, len(kept)) - TRAIL_STEPS)
-    history = [k.x_t for k in kept[first : min(index, len(kept))]] + [shown]
-    if len(history) > 1:
-        xs, ys = [], []
-        path = torch.stack(history, dim=1)[:TRAIL_PARTICLES]  # (particles, steps, 2)
-        for particle in path:
-            px, py = _xy(particle)
-            xs += [*px, None]
-            ys += [*py, None]
-        traces.append(
-            {"type": "scattergl", "mode": "lines", "x": xs, "y": ys, "name": "trails",
-             "line": {"color": "rgba(203,24,29,0.35)", "width": 1}, "hoverinfo": "skip"}
-        )  # fmt: skip
-    px, py = _xy(shown)
-    traces.append(
-        {"type": "scattergl", "mode": "markers", "x": px, "y": py, "name": "particles",
-         "marker": {"size": 4, "color": "#cb181d"}}
-    )  # fmt: skip
-    span = [toy2d.PLOT_RANGE[0] - 1.5, toy2d.PLOT_RANGE[1] + 1.5]
-    layout = {
-        "height": 560,
-        "margin": {"l": 40, "r": 10, "t": 30, "b": 40},
-        "legend": {"orientation": "h", "y": 1.06},
-        "plot_bgcolor": "white",
-        "xaxis": {"range": span, "zeroline": False},
-        "yaxis": {"range": span, "scaleanchor": "x", "zeroline": False},
-        "uirevision": "keep",
-    }
-    return _plot(traces, layout)
-
-
-def loss_figure(history: list[dict[str, float]]) -> PlotData:
-    data = [
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "x": [h["iteration"] for h in history],
-            "y": [round(h["loss"], 5) for h in history],
-            "name": "loss (smoothed)",
-            "line": {"color": "#2166ac"},
-        }
-    ]
-    layout = {
-        "height": 260,
-        "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
-        "plot_bgcolor": "white",
-        "xaxis": {"title": {"text": "iteration"}},
-        "yaxis": {"title": {"text": "noise-prediction MSE"}, "rangemode": "tozero"},
-        "title": {"text": "Training loss", "x": 0.02, "font": {"size": 13}},
-    }
-    return _plot(data, layout)
 
 
 def quality_figure(table: dict) -> PlotData:
@@ -277,4 +200,4 @@ def quality_figure(table: dict) -> PlotData:
         "xaxis2": {"type": "log", "anchor": "y2", "title": {"text": "sampling steps (network evaluations)"}},
         "yaxis2": {"domain": [0.0, 0.45], "type": "log", "title": {"text": "FD-classifier"}},
     }
-    return _plot(data, layout)
+    return plot_data(data, layout)

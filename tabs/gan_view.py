@@ -3,12 +3,10 @@
 The main picture (`field_image`, a server-drawn image) layers, bottom to top: the discriminator's
 belief "real" as a heat map, the generator's image of a noise grid (its manifold, thin lines),
 real points, generated points and the arrows showing where the generator's next update pushes
-each generated point. The curves are a plotly figure built from plain dicts (see `_plot`).
+each generated point. The curves are plotly figures built from plain dicts (tabs.toy_views.plot_data).
 """
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import torch
@@ -17,18 +15,10 @@ from PIL import Image, ImageDraw
 
 from core import toy2d
 from core.gan2d import Frame2D
+from tabs.toy_views import plot_data
 
 ARROW_POINTS = 100  # arrows drawn (of the SHOWN_POINTS generated points)
 ARROW_LENGTH = 0.35  # plot units of the longest arrow
-
-
-def _plot(data: list[dict], layout: dict) -> PlotData:
-    """A plotly figure as gr.Plot sends it, built from plain dicts.
-
-    plotly's go.Figure validates every property on construction (~20 ms per frame here); a live
-    view streams ten frames a second, so it skips that and serialises the dicts directly.
-    """
-    return PlotData(type="plotly", plot=json.dumps({"data": data, "layout": layout}, separators=(",", ":")))
 
 
 def curves_figure(history: list[dict[str, float]]) -> PlotData:
@@ -65,7 +55,7 @@ def curves_figure(history: list[dict[str, float]]) -> PlotData:
         "xaxis2": {"anchor": "y2", "title": {"text": "generator step"}},
         "yaxis2": {"domain": [0.0, 0.45], "title": {"text": "MMD / share"}, "rangemode": "tozero"},
     }
-    return _plot(data, layout)
+    return plot_data(data, layout)
 
 
 # --- the live picture as an image: what streams ten times a second ---
@@ -202,7 +192,7 @@ def image_gan_figure(history: list[dict], fd_floor: float, class_names: tuple[st
         "xaxis3": {"anchor": "y3", "title": {"text": "generator step"}},
         "yaxis3": {"domain": [0.0, 0.34], "title": {"text": "predicted class"}, "autorange": "reversed"},
     }
-    return _plot(data, layout)
+    return plot_data(data, layout)
 
 
 def snapshot_figure(scores: dict[int, dict], current: int, fd_floor: float, class_names: tuple[str, ...]) -> PlotData:
@@ -257,4 +247,4 @@ def snapshot_figure(scores: dict[int, dict], current: int, fd_floor: float, clas
         "xaxis2": {"anchor": "y2"},
         "yaxis2": {"domain": [0.0, 0.36], "title": {"text": "share of samples"}, "rangemode": "tozero"},
     }
-    return _plot(data, layout)
+    return plot_data(data, layout)

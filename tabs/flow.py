@@ -1,0 +1,105 @@
+"""Flow matching tab: a velocity field trained live in 2-D, particles flowing along it, couplings, and flow vs diffusion.
+
+Layout and wiring only; handlers are tabs.flow_handlers', pictures tabs.flow_view's and tabs.toy_views'.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from core import flow, live_slots, toy2d
+from tabs import flow_handlers as h
+
+TITLE = "Flow matching"
+TAB_ID = "flow"
+
+INTRO = """\
+### Flow matching: learn a velocity field that carries noise to data
+Conventions here: **x₀ is noise, x₁ is data**, and time runs from t = 0 to t = 1. Training picks a noise point and a data
+point, a time t between them on the straight line, and teaches a network the velocity x₁ − x₀ at that spot. Sampling
+follows the learned field from fresh noise with an ODE solver. Which noise goes with which data point is the
+**coupling**: random pairs give crossing paths and a bent field; optimal-transport pairs (within each batch) and a
+*reflow* of a trained flow give straighter paths, which few solver steps can follow.
+"""
+
+
+def render(demo: gr.Blocks, tab: gr.Tab) -> None:
+    gr.Markdown(INTRO)
+    with gr.Row():
+        dataset = gr.Dropdown(
+            [(t, k) for k, t in toy2d.DISTRIBUTIONS.items() if k != "drawn"],
+            value="8gaussians",
+            label="Data",
+            elem_id="flow-data",
+        )
+        coupling = gr.Radio(
+            [(t, k) for k, t in flow.COUPLINGS.items()], value="independent", label="Coupling", elem_id="flow-coupling"
+        )
+        iterations = gr.Slider(500, 10_000, value=2_000, step=500, label="Iterations", elem_id="flow-its")
+        seed = gr.Number(0, label="Seed", precision=0, elem_id="flow-seed")
+    with gr.Row():
+        train_btn = gr.Button("Train", variant="primary", elem_id="flow-train")
+        stop_btn = gr.Button("Stop", elem_id="flow-stop")
+    train_status = gr.Markdown(elem_id="flow-train-status")
+    with gr.Row():
+        solver = gr.Dropdown(
+            [(t, k) for k, t in flow.SOLVERS.items()], value="euler", label="Solver", elem_id="flow-solver"
+        )
+        steps = gr.Slider(1, 200, value=20, step=1, label="Steps", elem_id="flow-steps")
+        sample_seed = gr.Number(0, label="Sampling seed", precision=0, elem_id="flow-sample-seed")
+        show_field = gr.Checkbox(True, label="Show the velocity field", elem_id="flow-field")
+        sample_btn = gr.Button("Sample", variant="primary", elem_id="flow-sample")
+    status = gr.Markdown(elem_id="flow-status")
+    time_step = gr.Slider(0, 20, value=20, step=1, label="Time step (0: noise, last: data)", elem_id="flow-time")
+    with gr.Row():
+        particles = gr.Plot(elem_id="flow-plot", scale=3)
+        loss = gr.Plot(elem_id="flow-loss", scale=2)
+    densities = gr.Plot(elem_id="flow-densities")
+    with gr.Row():
+        solvers_btn = gr.Button(
+            "Measure: quality against steps for Euler, midpoint and RK4", elem_id="flow-solvers-btn"
+        )
+    solvers_plot = gr.Plot(elem_id="flow-solvers")
+
+    gr.Markdown(
+        "#### Flow vs diffusion from the same noise\nA 2-D diffusion model (the Diffusion tab's) is trained here on the "
+        "same data and seed; both then start from identical noise: the diffusion model follows its probability-flow "
+        "ODE (DDIM with η = 0), the flow its own field, with the same number of steps."
+    )
+    with gr.Row():
+        compare_steps = gr.Slider(1, 200, value=10, step=1, label="Steps for both", elem_id="flow-compare-steps")
+        compare_btn = gr.Button("Compare", variant="primary", elem_id="flow-compare")
+    compare_note = gr.Markdown(elem_id="flow-compare-note")
+    with gr.Row():
+        compare_diffusion = gr.Plot(elem_id="flow-compare-diffusion")
+        compare_flow = gr.Plot(elem_id="flow-compare-flow")
+    compare_curves = gr.Plot(elem_id="flow-compare-curves")
+
+    session = gr.State(None, time_to_live=3600, delete_callback=h.close_session)
+    train_btn.click(
+        h.train,
+        [session, dataset, coupling, iterations, seed],
+        [session, loss, train_status],
+        api_name="flow_train",
+        concurrency_limit=live_slots.HANDLERS,
+        concurrency_id="live-training",
+    )
+    stop_btn.click(h.stop, session, None, api_name="flow_stop", concurrency_limit=None)
+    sample_btn.click(
+        h.sample,
+        [session, solver, steps, sample_seed, show_field],
+        [session, particles, time_step, status, densities],
+        api_name="flow_sample",
+    )
+    time_step.input(h.scrub, [session, time_step, show_field], [particles, status], api_name="flow_scrub")
+    show_field.input(h.scrub, [session, time_step, show_field], [particles, status], api_visibility="private")
+    solvers_btn.click(h.solvers_chart, [session, sample_seed], solvers_plot, api_name="flow_solvers")
+    compare_btn.click(
+        h.compare,
+        [session, compare_steps, sample_seed],
+        [session, compare_diffusion, compare_flow, compare_curves, compare_note],
+        api_name="flow_compare",
+    )
+
+
+CSS = ""

@@ -69,6 +69,23 @@ def seeded_init(model: nn.Module, generator: torch.Generator) -> nn.Module:
     return model
 
 
+def train_iterations(model, iterations: int, stop: threading.Event | None, every: int) -> Iterator[dict]:
+    """The live 2-D models' training loop (this module's and core.flow2d's): `model.train_step()` until
+    `iterations` more are done or `stop` is set, a smoothed loss appended to `model.history` every `every`."""
+    if not (float(iterations).is_integer() and 1 <= iterations <= MAX_ITERATIONS):
+        raise ValueError(f"Choose a whole number of iterations between 1 and {MAX_ITERATIONS:,}.")
+    started, running = time.perf_counter(), None
+    for i in range(int(iterations)):
+        if stop is not None and stop.is_set():
+            break
+        loss = model.train_step()
+        running = loss if running is None else 0.95 * running + 0.05 * loss
+        if (i + 1) % every == 0 or i + 1 == iterations:
+            entry = {"iteration": model.iteration, "loss": running, "seconds": time.perf_counter() - started}
+            model.history.append(entry)
+            yield entry
+
+
 @dataclass
 class Diffusion2DConfig:
     dataset: str = "8gaussians"
@@ -123,22 +140,9 @@ class Diffusion2D:
         self.iteration += 1
         return loss.item()
 
-    def train(
-        self, iterations: int, stop: threading.Event | None = None, every: int = 100
-    ) -> Iterator[dict[str, float]]:
+    def train(self, iterations: int, stop: threading.Event | None = None, every: int = 100) -> Iterator[dict]:
         """Train `iterations` more steps, yielding {iteration, loss (smoothed), seconds} every `every` steps."""
-        if not 1 <= iterations <= MAX_ITERATIONS:
-            raise ValueError(f"Choose between 1 and {MAX_ITERATIONS:,} iterations.")
-        started, running = time.perf_counter(), None
-        for i in range(iterations):
-            if stop is not None and stop.is_set():
-                break
-            loss = self.train_step()
-            running = loss if running is None else 0.95 * running + 0.05 * loss
-            if (i + 1) % every == 0 or i + 1 == iterations:
-                entry = {"iteration": self.iteration, "loss": running, "seconds": time.perf_counter() - started}
-                self.history.append(entry)
-                yield entry
+        return train_iterations(self, iterations, stop, every)
 
     # --- sampling and what the pictures need (plot space in, plot space out) ---
 

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import torch
 
 from core import flow, metrics, toy2d
-from core.diffusion2d import DATA_SCALE, TimeMLP, seeded_init
+from core.diffusion2d import DATA_SCALE, TimeMLP, seeded_init, train_iterations
 
-MAX_ITERATIONS = 20_000
 FIELD_STEPS = 21
 REFLOW_PAIRS = 4_096  # (noise, teacher's output) pairs generated once for a reflow (RK4, 20 steps)
 
@@ -89,18 +87,7 @@ class Flow2D:
 
     def train(self, iterations: int, stop: threading.Event | None = None, every: int = 100) -> Iterator[dict]:
         """Train `iterations` more steps, yielding {iteration, loss (smoothed), seconds} every `every` steps."""
-        if not 1 <= iterations <= MAX_ITERATIONS:
-            raise ValueError(f"Choose between 1 and {MAX_ITERATIONS:,} iterations.")
-        started, running = time.perf_counter(), None
-        for i in range(iterations):
-            if stop is not None and stop.is_set():
-                break
-            loss = self.train_step()
-            running = loss if running is None else 0.95 * running + 0.05 * loss
-            if (i + 1) % every == 0 or i + 1 == iterations:
-                entry = {"iteration": self.iteration, "loss": running, "seconds": time.perf_counter() - started}
-                self.history.append(entry)
-                yield entry
+        return train_iterations(self, iterations, stop, every)
 
     # --- sampling and read-outs (model space inside, plot space out) ---
 

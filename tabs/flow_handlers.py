@@ -15,8 +15,8 @@ import torch
 
 from core import flow, seeding
 from core.device import single_cpu_thread
-from core.diffusion2d import Diffusion2D, Diffusion2DConfig
-from core.flow2d import MAX_ITERATIONS, Flow2D, Flow2DConfig
+from core.diffusion2d import MAX_ITERATIONS, Diffusion2D, Diffusion2DConfig
+from core.flow2d import Flow2D, Flow2DConfig
 from core.live_slots import LIVE_TRAINING, waiting_message
 from core.metrics import mmd_rbf
 from tabs import flow_view as view

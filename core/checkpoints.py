@@ -59,4 +59,10 @@ DCGAN_CHECKPOINTS: dict[str, tuple[str, str, str | None]] = {
 }
 
 # The shipped image DDPMs (python -m scripts.train ddpm --dataset <data>): title, weights hash, no extra file.
-DDPM_CHECKPOINTS: dict[str, tuple[str, str, str | None]] = {}
+DDPM_CHECKPOINTS: dict[str, tuple[str, str, str | None]] = {
+    "ddpm-mnist": (
+        "MNIST",
+        "32c255ed5384004bcbfe865feccea8380d7951df45e75d7992e4c051c3e44034",
+        None,
+    ),
+}

@@ -28,17 +28,22 @@ def _xy(points: torch.Tensor) -> tuple[list[float], list[float]]:
     return rounded[:, 0].tolist(), rounded[:, 1].tolist()
 
 
-def arrows_trace(points: torch.Tensor, vectors: torch.Tensor, name: str, colour: str = "#636363") -> dict:
-    """Line segments from each grid point along its vector: direction exact, length squashed by tanh so that
-    strong and weak regions both stay readable."""
+def arrow_traces(points: torch.Tensor, vectors: torch.Tensor, name: str, colour: str = "#636363") -> list[dict]:
+    """Line segments from each grid point along its vector, with a dot at the tip (the arrow's head):
+    direction exact, length squashed by tanh so that strong and weak regions both stay readable."""
     length = vectors.norm(dim=1, keepdim=True).clamp_min(1e-9)
-    scaled = vectors / length * (0.35 * torch.tanh(length / length.median()))
+    tips = points + vectors / length * (0.35 * torch.tanh(length / length.median()))
     xs, ys = [], []
-    for (x, y), (u, v) in zip(points.tolist(), scaled.tolist(), strict=True):
-        xs += [round(x, 3), round(x + u, 3), None]
-        ys += [round(y, 3), round(y + v, 3), None]
-    return {"type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": name,
-            "line": {"color": colour, "width": 1.2}, "hoverinfo": "skip"}  # fmt: skip
+    for (x, y), (u, v) in zip(points.tolist(), tips.tolist(), strict=True):
+        xs += [round(x, 3), round(u, 3), None]
+        ys += [round(y, 3), round(v, 3), None]
+    tx, ty = _xy(tips)
+    return [
+        {"type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": name, "legendgroup": name,
+         "line": {"color": colour, "width": 1.2}, "hoverinfo": "skip"},
+        {"type": "scatter", "mode": "markers", "x": tx, "y": ty, "legendgroup": name, "showlegend": False,
+         "marker": {"color": colour, "size": 3.5}, "hoverinfo": "skip"},
+    ]  # fmt: skip
 
 
 def particles_figure(
@@ -56,7 +61,7 @@ def particles_figure(
          "marker": {"size": 3, "color": "#9ecae1"}}
     ]  # fmt: skip
     if field is not None:
-        traces.append(arrows_trace(*field))
+        traces += arrow_traces(*field)
     trail = positions[max(0, index - TRAIL_STEPS) : index + 1]
     if len(trail) > 1:
         xs, ys = [], []

@@ -16,7 +16,7 @@ def test_train_sample_scrub_and_compare(client):
     loss, status = client.predict("moons", "ot", 1000, 0, api_name="/flow_train")
     assert loss["type"] == "plotly" and status.endswith("Now press Sample.")
     particles, slider, status, densities = client.predict("rk4", 8, 0, True, api_name="/flow_sample")
-    assert slider == 8 and "Straightness" in status and "MMD" in status
+    assert slider["value"] == slider["maximum"] == 8 and "Straightness" in status and "MMD" in status
     assert densities["type"] == "plotly"
     _, status = client.predict(0, True, api_name="/flow_scrub")
     assert status == "Showing t = 0.00."

@@ -65,4 +65,9 @@ DDPM_CHECKPOINTS: dict[str, tuple[str, str, str | None]] = {
         "32c255ed5384004bcbfe865feccea8380d7951df45e75d7992e4c051c3e44034",
         None,
     ),
+    "ddpm-fashion": (
+        "Fashion-MNIST",
+        "1c59ccf9f356fc889dfecd25cbf51b3b47180147b5c72d60fc0b986bd79dea83",
+        None,
+    ),
 }

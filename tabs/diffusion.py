@@ -60,6 +60,7 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
             batch = gr.Slider(1, 16, value=16, step=1, label="Images", elem_id="diff-batch")
         with gr.Row():
             run_btn = gr.Button("Sample", variant="primary", elem_id="diff-run")
+            play_btn = gr.Button("Play the kept steps", elem_id="diff-play")
             gif_btn = gr.Button("Export the timeline as GIF", elem_id="diff-gif-btn")
         status = gr.Markdown(elem_id="diff-status")
         step = gr.Slider(1, 50, value=1, step=1, label="Kept step (drag to scrub)", elem_id="diff-step")
@@ -120,6 +121,7 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
         api_name="diffusion_sample",
     )
     step.input(h.scrub, [session, step], [lanes, status], api_name="diffusion_scrub", trigger_mode="always_last")
+    play_btn.click(h.play, [session, step], [lanes, step, status], api_name="diffusion_play")
     branch_btn.click(
         h.branch,
         [session, step, b_sampler, b_steps, b_eta, b_seed],

@@ -27,6 +27,7 @@ from tabs.exports import export_path
 
 STREAM_SECONDS = 0.1  # a sampling run sends a frame at most this often (and after its first step)
 GIF_FRAMES = 60
+PLAY_SECONDS = 0.08  # between frames when playing a kept run
 
 
 @dataclass
@@ -171,6 +172,18 @@ def scrub(session, step):
     timeline = session.timeline
     index = min(max(_whole(step, "step"), 1), len(timeline.kept)) - 1
     return view.lanes_image(timeline.kept[index]), _step_status(timeline, index)
+
+
+def play(session, step):
+    """Animate the kept run from the slider's step to its end (from the start if already at the end)."""
+    if session is None or session.timeline is None or not session.timeline.kept:
+        raise gr.Error("Run the sampler first.")
+    timeline = session.timeline
+    first = min(max(_whole(step, "step"), 1), len(timeline.kept))
+    first = 1 if first >= len(timeline.kept) else first
+    for number in range(first, len(timeline.kept) + 1):
+        yield view.lanes_image(timeline.kept[number - 1]), gr.update(value=number), _step_status(timeline, number - 1)
+        time.sleep(PLAY_SECONDS)
 
 
 def branch(session, step, sampler, steps, eta, seed):

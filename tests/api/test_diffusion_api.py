@@ -35,6 +35,8 @@ def test_a_run_keeps_every_step_to_scrub_and_branch_and_export(client):
     first_picture, first_status = client.predict(1, api_name="/diffusion_scrub")
     assert "Step 1 of 20: t = 999" in first_status
     late_picture, _ = client.predict(15, api_name="/diffusion_scrub")
+    *_, played_to = client.predict(15, api_name="/diffusion_play")  # plays steps 15 .. 20
+    assert played_to.startswith("Step 20 of 20")
     assert _size(first_picture) == _size(late_picture) == _size(session_picture)
 
     comparison, branch_status = client.predict(10, "ddpm", 8, 0.0, 3, api_name="/diffusion_branch")

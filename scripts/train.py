@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from scripts import pipeline, train_dcgan, train_ddpm, train_evaluator, train_gpt, train_vae
+from scripts import pipeline, train_dcgan, train_ddpm, train_evaluator, train_flow, train_gpt, train_vae
 
 TRAINERS: dict[str, pipeline.TrainerSpec] = {
     "evaluator": train_evaluator.SPEC,
     "gpt": train_gpt.SPEC,
     "dcgan": train_dcgan.SPEC,
     "ddpm": train_ddpm.SPEC,
+    "flow": train_flow.SPEC,
     **train_vae.SPECS,
 }
 

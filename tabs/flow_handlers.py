@@ -32,6 +32,7 @@ class FlowSession:
     model: Flow2D | None = None
     previous: Flow2D | None = None  # the flow a reflow learns from
     path: list[torch.Tensor] = field(default_factory=list)
+    summary: str = ""  # the read-outs of the last sampling run, kept on screen while scrubbing it
     diffusion: Diffusion2D | None = None
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -90,7 +91,7 @@ def train(session, dataset, coupling, iterations, seed):
             model = Flow2D(config, teacher=teacher)
         except ValueError as err:
             raise gr.Error(str(err)) from None
-        session.previous, session.model, session.path = session.model, model, []
+        session.previous, session.model, session.path, session.summary = session.model, model, [], ""
     session.stop.clear()
     yield session, gr.update(), "Starting…"
     ticket = LIVE_TRAINING.join()
@@ -136,13 +137,13 @@ def sample(session, solver, steps, seed, show_field):
             readouts = model.readouts(session.path)
     except ValueError as err:
         raise gr.Error(str(err)) from None
-    figure, where = _particles(session, steps, show_field)
     coverage = "" if readouts["coverage"] is None else f", modes covered {readouts['coverage']:.0%}"
-    status = (
+    session.summary = (
         f"{flow.SOLVERS[solver].split(' (')[0]}, {steps} steps ({steps * flow.EVALUATIONS_PER_STEP[solver]} network "
         f"evaluations). Straightness {readouts['straightness']:.3f} (1 = straight lines), transport cost "
-        f"{readouts['transport_cost']:.2f}, MMD to the data {readouts['mmd']:.4f}{coverage}. {where}"
+        f"{readouts['transport_cost']:.2f}, MMD to the data {readouts['mmd']:.4f}{coverage}."
     )
+    figure, status = _particles(session, steps, show_field)
     densities = view.densities_figure(session.path, model.data.points)
     return session, figure, gr.update(maximum=steps, value=steps), status, densities
 
@@ -152,7 +153,7 @@ def _particles(session: FlowSession, index: int, show_field: bool):
     index = min(max(index, 0), len(path) - 1)
     t = index / (len(path) - 1)
     field = (*model.field(t), f"velocity at t = {t:.2f}") if show_field else None
-    return toy_views.particles_figure(model.data.points, path, index, field), f"Showing t = {t:.2f}."
+    return toy_views.particles_figure(model.data.points, path, index, field), f"{session.summary} Showing t = {t:.2f}."
 
 
 def scrub(session, index, show_field):

@@ -167,6 +167,7 @@ def test_scrub_from_noise_to_data(trained):
     handlers.sample(trained, "euler", 10, 0, False)
     figure, status = handlers.scrub(trained, 0, True)
     assert isinstance(figure, PlotData) and "t = 0.00" in status
+    assert "Straightness" in status and "MMD to the data" in status  # the run's read-outs stay while scrubbing
     assert any(t["name"].startswith("velocity at t = 0.00") for t in traces(figure))
     figure, status = handlers.scrub(trained, 10, False)
     assert isinstance(figure, PlotData) and "t = 1.00" in status

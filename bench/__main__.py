@@ -16,7 +16,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # benchmarks measure the embedded defaults
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from bench import attention, common, diffusion, evaluator, gan, tokenizers, vae  # after the environment is set
+from bench import attention, common, diffusion, evaluator, flow, gan, tokenizers, vae  # after the environment is set
 
 SECTIONS = {
     "tokenizers": tokenizers.run,
@@ -25,6 +25,7 @@ SECTIONS = {
     "vae": vae.run,
     "gan": gan.run,
     "diffusion": diffusion.run,
+    "flow": flow.run,
 }
 
 

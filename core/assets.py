@@ -27,6 +27,7 @@ from core.checkpoints import (
     DDPM_CHECKPOINTS,
     EVALUATOR_FASHION_SHA256,
     EVALUATOR_MNIST_SHA256,
+    FLOW_CHECKPOINTS,
     GPT_KJV_SHA256,
     VAE_CHECKPOINTS,
 )
@@ -271,6 +272,11 @@ REGISTRY: dict[str, Asset] = {
         *(
             _trained_asset(key, f"DDPM ({title})", "core.diffusion_models:read_shipped_ddpm", weights, None)
             for key, (title, weights, _) in DDPM_CHECKPOINTS.items()
+        ),
+        # ---- image flows: python -m scripts.train flow --dataset mnist|fashion ------------------
+        *(
+            _trained_asset(key, f"Flow matching ({title})", "core.flow_models:read_shipped_flow", weights, None)
+            for key, (title, weights, _) in FLOW_CHECKPOINTS.items()
         ),
     ]
 }

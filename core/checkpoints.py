@@ -71,3 +71,17 @@ DDPM_CHECKPOINTS: dict[str, tuple[str, str, str | None]] = {
         None,
     ),
 }
+
+# The shipped image flows (python -m scripts.train flow --dataset <data>): title, weights hash, no extra file.
+FLOW_CHECKPOINTS: dict[str, tuple[str, str, str | None]] = {
+    "flow-mnist": (
+        "MNIST",
+        "3e3c8ac0274fa1d2984e789026f1a0462318d20635cf5797ac70bb70fc4414d3",
+        None,
+    ),
+    "flow-fashion": (
+        "Fashion-MNIST",
+        "6cf88ae470ee9b4f1863b24c2bdeb1c616db9d62eb1c8b4c5a64ed5ea693258c",
+        None,
+    ),
+}

@@ -90,17 +90,19 @@ def transport_cost(x0: torch.Tensor, x1: torch.Tensor) -> float:
 # --- 3. Solvers: integrate dx/dt = v(x, t) from t = 0 to 1 ---
 
 
-def _step(field: Field, solver: str, x: torch.Tensor, t: float, h: float) -> torch.Tensor:
+def advance(field: Field, solver: str, x: torch.Tensor, t: float, h: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """One solver step from t to t + h: (x at t + h, v(x, t)). Every solver evaluates v(x, t) first;
+    handing it back lets a caller show where the field points without paying for another evaluation."""
+    k1 = field(x, t)
     if solver == "euler":  # x + h v(x, t)
-        return x + h * field(x, t)
+        return x + h * k1, k1
     if solver == "midpoint":  # half a step to look ahead, then the full step with the midpoint's slope
-        return x + h * field(x + 0.5 * h * field(x, t), t + 0.5 * h)
+        return x + h * field(x + 0.5 * h * k1, t + 0.5 * h), k1
     if solver == "rk4":  # the classic fourth-order Runge-Kutta
-        k1 = field(x, t)
         k2 = field(x + 0.5 * h * k1, t + 0.5 * h)
         k3 = field(x + 0.5 * h * k2, t + 0.5 * h)
         k4 = field(x + h * k3, t + h)
-        return x + (h / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
+        return x + (h / 6) * (k1 + 2 * k2 + 2 * k3 + k4), k1
     raise ValueError(f"Unknown solver {solver!r}; choose from {', '.join(SOLVERS)}.")
 
 
@@ -124,7 +126,7 @@ def integrate(field: Field, x0: torch.Tensor, solver: str = "euler", steps: int 
     path = [x0]
     x = x0
     for i in range(steps):
-        x = _step(field, solver, x, i * h, h)
+        x, _ = advance(field, solver, x, i * h, h)
         path.append(x)
     return path
 

@@ -5,7 +5,7 @@
 
 The registry pins every shipped file by its sha256 (a load refuses a file that differs), so a
 retrained checkpoint needs its new hash in core/checkpoints.py: single checkpoints in a named
-constant, families in a table (VAE_CHECKPOINTS with the 16-D models' UMAP reducers, DCGAN_, DDPM_CHECKPOINTS).
+constant, families in a table (VAE_CHECKPOINTS with the 16-D models' UMAP reducers, DCGAN_, DDPM_, FLOW_CHECKPOINTS).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 
 from core.assets import ASSETS_DIR, REPO_ROOT
 
-FAMILIES = ("vae-", "dcgan-", "ddpm-")  # checkpoints listed in a table of (title, weights hash, extra file hash)
+FAMILIES = ("vae-", "dcgan-", "ddpm-", "flow-")  # checkpoints listed in a table of (title, weights hash, extra file hash)
 
 HASHES_PY = REPO_ROOT / "core" / "checkpoints.py"
 CONSTANTS = {

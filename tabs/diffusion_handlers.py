@@ -24,6 +24,7 @@ from core.live_slots import LIVE_TRAINING, waiting_message
 from tabs import diffusion_view as view
 from tabs import toy_views
 from tabs.exports import export_path
+from tabs.image_views import gif_of_pictures
 
 STREAM_SECONDS = 0.1  # a sampling run sends a frame at most this often (and after its first step)
 GIF_FRAMES = 60
@@ -100,7 +101,7 @@ def quality_chart():
     return view.quality_figure(table), note
 
 
-def _classes(choice, batch: int) -> list[int] | None:
+def classes_from_choice(choice, batch: int) -> list[int] | None:
     """The class dropdown's value (-1: any class; "mixed": 0..9 in turn) as one class per image."""
     if choice in (None, -1, "-1", "any"):
         return None
@@ -142,7 +143,7 @@ def sample_images(session, dataset, class_choice, sampler, steps, eta, seed, bat
     try:
         model = dm.shipped(dataset)
         batch = dm.check_batch(batch)
-        runner = dm.run(model, sampler, steps, eta, seed, _classes(class_choice, batch), batch)
+        runner = dm.run(model, sampler, steps, eta, seed, classes_from_choice(class_choice, batch), batch)
         first = next(runner)  # validates everything before the first frame goes out
     except (ValueError, KeyError, AssetError) as err:
         raise _error(err) from None
@@ -225,7 +226,7 @@ def export_gif(session):
         f"{images.info(timeline.dataset).title} DDPM: {timeline.describe()}; lanes: x_t, predicted x0, predicted noise"
     )
     path = export_path(f"diffusion-{timeline.sampler}-{timeline.steps}steps-seed{timeline.seed}.gif")
-    path.write_bytes(view.gif_of_timeline(pictures, caption))
+    path.write_bytes(gif_of_pictures(pictures, caption))
     return str(path)
 
 

@@ -9,21 +9,16 @@
 
 from __future__ import annotations
 
-import io
-import math
-import textwrap
-
 import numpy as np
 import torch
 from gradio.components.plot import PlotData
 from PIL import Image, ImageDraw
 
 from core import diffusion
-from tabs.image_views import tile
+from tabs.image_views import grid_columns, headed, side_by_side, tile
 from tabs.toy_views import plot_data
 
 EPS_DISPLAY_RANGE = 2.5  # the noise lane shows eps / 2.5, so +-2.5 standard deviations fill black to white
-HEADER = 20
 
 
 def schedule_figure(t: int) -> PlotData:
@@ -69,41 +64,24 @@ def schedule_figure(t: int) -> PlotData:
     return plot_data(data, layout)
 
 
-def _header(picture: np.ndarray, text: str) -> np.ndarray:
-    """A white strip with `text` above a greyscale picture."""
-    head = Image.new("L", (picture.shape[1], HEADER), 255)
-    ImageDraw.Draw(head).text((4, 4), text, fill=0)
-    return np.vstack([np.asarray(head), picture])
-
-
-def _side_by_side(pictures: list[np.ndarray], gap: int = 12) -> np.ndarray:
-    height = max(p.shape[0] for p in pictures)
-    padded = [np.pad(p, ((0, height - p.shape[0]), (0, gap)), constant_values=255) for p in pictures]
-    return np.hstack(padded)[:, :-gap]
-
-
-def _columns(n: int) -> int:
-    return max(1, math.ceil(math.sqrt(n)))
-
-
 def lanes_image(kept: diffusion.Kept, scale: int = 3) -> np.ndarray:
     """The three lanes of one kept step: the sample x_t, the model's x0_hat, its noise guess eps."""
-    columns = _columns(len(kept.x_t))
+    columns = grid_columns(len(kept.x_t))
     lanes = [
         (f"x_t  (t = {kept.t})", kept.x_t.clamp(-1, 1)),
         ("predicted x0", kept.x0.clamp(-1, 1)),
         ("predicted noise", (kept.eps / EPS_DISPLAY_RANGE).clamp(-1, 1)),
     ]
-    return _side_by_side([_header(tile(images, columns, scale=scale), label) for label, images in lanes])
+    return side_by_side([headed(tile(images, columns, scale=scale), label) for label, images in lanes])
 
 
 def endings_image(first: torch.Tensor, second: torch.Tensor, first_label: str, second_label: str) -> np.ndarray:
     """Two batches of final samples side by side (a run and its branch)."""
-    columns = _columns(len(first))
-    return _side_by_side(
+    columns = grid_columns(len(first))
+    return side_by_side(
         [
-            _header(tile(first.clamp(-1, 1), columns, scale=3), first_label),
-            _header(tile(second.clamp(-1, 1), columns, scale=3), second_label),
+            headed(tile(first.clamp(-1, 1), columns, scale=3), first_label),
+            headed(tile(second.clamp(-1, 1), columns, scale=3), second_label),
         ]
     )
 
@@ -115,10 +93,10 @@ def forward_image(x0: torch.Tensor, noise: torch.Tensor, t: int) -> np.ndarray:
     for name in diffusion.SCHEDULES:
         s = diffusion.make_schedule(name)
         x_t = diffusion.q_sample(s, x0, t, noise)
-        big.append(_header(tile(x_t, 1, scale=8), f"{name}: t = {t}, alpha-bar = {s.alpha_bar(t):.3f}"))
+        big.append(headed(tile(x_t, 1, scale=8), f"{name}: t = {t}, alpha-bar = {s.alpha_bar(t):.3f}"))
         strip = torch.cat([diffusion.q_sample(s, x0, m, noise) for m in marks])
-        rows.append(_header(tile(strip, len(marks), scale=3), f"{name}: t = " + ", ".join(map(str, marks))))
-    top = _side_by_side(big)
+        rows.append(headed(tile(strip, len(marks), scale=3), f"{name}: t = " + ", ".join(map(str, marks))))
+    top = side_by_side(big)
     bottom = np.vstack(rows)
     width = max(top.shape[1], bottom.shape[1])
     return np.vstack(
@@ -142,26 +120,8 @@ def forward_points_image(points: torch.Tensor, noise: torch.Tensor, t: int, size
         for x, y in pixels:
             if 0 <= x < size and 0 <= y < size:
                 draw.ellipse((x - 1.5, size - 1 - y - 1.5, x + 1.5, size - 1 - y + 1.5), fill=40)
-        panels.append(_header(np.asarray(canvas), f"{name}: t = {t}, alpha-bar = {s.alpha_bar(t):.3f}"))
-    return _side_by_side(panels)
-
-
-def gif_of_timeline(pictures: list[np.ndarray], caption: str, seconds_per_frame: float = 0.08) -> bytes:
-    """An animated GIF of the lanes over the steps (holding the last frame), the caption stamped below."""
-    width = pictures[0].shape[1]
-    lines = textwrap.wrap(caption, max(8, width // 6))[:4]
-    frames = []
-    for picture in pictures:
-        canvas = Image.new("L", (width, picture.shape[0] + 4 + 12 * len(lines)), 255)
-        canvas.paste(Image.fromarray(picture), (0, 0))
-        draw = ImageDraw.Draw(canvas)
-        for i, line in enumerate(lines):
-            draw.text((3, picture.shape[0] + 2 + 12 * i), line, fill=0)
-        frames.append(canvas)
-    durations = [int(seconds_per_frame * 1000)] * (len(frames) - 1) + [1500]
-    buffer = io.BytesIO()
-    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
-    return buffer.getvalue()
+        panels.append(headed(np.asarray(canvas), f"{name}: t = {t}, alpha-bar = {s.alpha_bar(t):.3f}"))
+    return side_by_side(panels)
 
 
 def quality_figure(table: dict) -> PlotData:

@@ -17,6 +17,7 @@ from core import flow, seeding
 from core.device import single_cpu_thread
 from core.diffusion2d import MAX_ITERATIONS, Diffusion2D, Diffusion2DConfig
 from core.flow2d import Flow2D, Flow2DConfig
+from core.flow_models import FlowRun
 from core.live_slots import LIVE_TRAINING, waiting_message
 from core.metrics import mmd_rbf
 from tabs import flow_view as view
@@ -34,13 +35,14 @@ class FlowSession:
     path: list[torch.Tensor] = field(default_factory=list)
     summary: str = ""  # the read-outs of the last sampling run, kept on screen while scrubbing it
     diffusion: Diffusion2D | None = None
+    image_run: FlowRun | None = None  # the image half (tabs.flow_image_handlers): the last sampling run
     stop: threading.Event = field(default_factory=threading.Event)
 
 
 def close_session(session: FlowSession | None) -> None:  # gr.State's delete_callback
     if session is not None:
         session.stop.set()
-        session.model = session.previous = session.diffusion = None
+        session.model = session.previous = session.diffusion = session.image_run = None
 
 
 def _number(value, name: str, whole: bool = True) -> float:

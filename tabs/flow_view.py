@@ -1,11 +1,14 @@
-"""Figures of the flow-matching tab (plain-dict plotly, tabs.toy_views.plot_data). No model calls."""
+"""Figures of the flow-matching tab (plain-dict plotly, tabs.toy_views.plot_data) and its image pictures. No model calls."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from gradio.components.plot import PlotData
 
 from core import flow, toy2d
+from core.flow_models import Frame, Race
+from tabs.image_views import grid_columns, headed, side_by_side, strip_with_labels, tile
 from tabs.toy_views import plot_data
 
 DENSITY_TIMES = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -104,5 +107,97 @@ def compare_figure(curves: dict[str, list[tuple[int, float]]]) -> PlotData:
         "plot_bgcolor": "white",
         "xaxis": {"type": "log", "title": {"text": "steps (one network evaluation each)"}},
         "yaxis": {"type": "log", "title": {"text": "MMD to the data"}},
+    }
+    return plot_data(data, layout)
+
+
+# --- images ---
+
+
+def frame_lanes_image(frame: Frame, scale: int = 3) -> np.ndarray:
+    """Two lanes of one step of an image flow: the sample x_t and where the field points, x_t + (1 - t) v."""
+    columns = grid_columns(len(frame.x_t))
+    lanes = [
+        (f"x_t  (t = {frame.t:.2f})", frame.x_t.clamp(-1, 1)),
+        ("x_t + (1 - t) v: the straight-line guess", frame.x1.clamp(-1, 1)),
+    ]
+    return side_by_side([headed(tile(batch, columns, scale=scale), label) for label, batch in lanes])
+
+
+def _path_rows(name: str, path: list[torch.Tensor], images: int, frames: int) -> list[tuple[str, torch.Tensor]]:
+    """For the first `images` images of a run, `frames` evenly spaced points of their path, one row each."""
+    picks = sorted({round(i * (len(path) - 1) / (frames - 1)) for i in range(frames)})
+    return [
+        (f"{name}, image {i + 1}", torch.cat([path[k][i : i + 1] for k in picks]).clamp(-1, 1)) for i in range(images)
+    ]
+
+
+def race_image(race: Race, images: int = 4, frames: int = 8) -> np.ndarray:
+    """Both endings of a race side by side, and below them the paths of its first images, both methods."""
+    evaluations = race.flow.evaluations
+    columns = grid_columns(len(race.flow.final))
+    endings = side_by_side(
+        [
+            headed(tile(race.ddim.final, columns, scale=3), f"diffusion: DDIM, {evaluations} evaluations"),
+            headed(tile(race.flow.final, columns, scale=3), f"flow: Euler, {evaluations} evaluations"),
+        ]
+    )
+    ddim_path = [k.x_t for k in race.ddim.kept] + [race.ddim.final]
+    flow_path = [f.x_t for f in race.flow.frames] + [race.flow.final]
+    images = min(images, len(race.flow.final))
+    ddim_rows, flow_rows = _path_rows("DDIM", ddim_path, images, frames), _path_rows("flow", flow_path, images, frames)
+    rows = [
+        row for pair in zip(ddim_rows, flow_rows, strict=True) for row in pair
+    ]  # the same noise, one above the other
+    paths = strip_with_labels(rows, scale=2)
+    width = max(endings.shape[1], paths.shape[1])
+    return np.vstack(
+        [np.pad(part, ((0, 10), (0, width - part.shape[1])), constant_values=255) for part in (endings, paths)]
+    )
+
+
+def image_quality_figure(flow_table: dict, diffusion_table: dict | None) -> PlotData:
+    """Class accuracy and FD-classifier against network evaluations: the flow's solvers and the DDPM's DDIM."""
+    lines = {
+        f"flow, {flow.SOLVERS[s].split(' (')[0]}": [r for r in flow_table["rows"] if r["solver"] == s]
+        for s in ("euler", "midpoint")
+    }
+    if diffusion_table is not None and diffusion_table.get("dataset") == flow_table["dataset"]:
+        lines["diffusion, DDIM"] = [
+            {**r, "evaluations": r["steps"]} for r in diffusion_table["rows"] if r["sampler"] == "ddim"
+        ]
+    colours = [SOLVER_COLOURS["euler"], SOLVER_COLOURS["midpoint"], "#2166ac"]
+    data = []
+    for i, (name, rows) in enumerate(lines.items()):
+        for key, axis, show in (("class_accuracy", "", True), ("fd_classifier", "2", False)):
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines+markers",
+                    "x": [r["evaluations"] for r in rows],
+                    "y": [r[key] for r in rows],
+                    "name": name,
+                    "legendgroup": name,
+                    "showlegend": show,
+                    "line": {"color": colours[i % len(colours)], "dash": "dot" if "DDIM" in name else "solid"},
+                    "xaxis": f"x{axis}",
+                    "yaxis": f"y{axis}",
+                }
+            )
+    layout = {
+        "height": 420,
+        "margin": {"l": 60, "r": 10, "t": 50, "b": 40},
+        "title": {
+            "text": f"Quality vs cost ({flow_table['samples']} {flow_table['dataset']} samples per point; "
+            "measured by the benchmark)",
+            "x": 0.02,
+            "font": {"size": 13},
+        },
+        "legend": {"orientation": "h", "y": 1.1},
+        "plot_bgcolor": "white",
+        "xaxis": {"type": "log", "anchor": "y", "matches": "x2", "showticklabels": False},
+        "yaxis": {"domain": [0.55, 1.0], "title": {"text": "class accuracy"}, "range": [0, 1.02]},
+        "xaxis2": {"type": "log", "anchor": "y2", "title": {"text": "network evaluations"}},
+        "yaxis2": {"domain": [0.0, 0.45], "type": "log", "title": {"text": "FD-classifier"}},
     }
     return plot_data(data, layout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import textwrap
 
 import numpy as np
@@ -25,6 +26,7 @@ CLASS_COLOURS = (
     "#bab0ac",
 )
 UPSCALE = 6  # pixels per image pixel in enlarged single images
+HEADER = 20  # height of the white strip `headed` writes a label in
 
 
 def enlarge(image: torch.Tensor, scale: int = UPSCALE) -> np.ndarray:
@@ -83,4 +85,41 @@ def gif_bytes(frames: torch.Tensor, caption: str, scale: int = 6, seconds_per_fr
         duration=int(seconds_per_frame * 1000),
         loop=0,
     )
+    return buffer.getvalue()
+
+
+def headed(picture: np.ndarray, text: str) -> np.ndarray:
+    """A white strip with `text` above a greyscale picture."""
+    head = Image.new("L", (picture.shape[1], HEADER), 255)
+    ImageDraw.Draw(head).text((4, 4), text, fill=0)
+    return np.vstack([np.asarray(head), picture])
+
+
+def side_by_side(pictures: list[np.ndarray], gap: int = 12) -> np.ndarray:
+    """Greyscale pictures in a row, top-aligned, white between them."""
+    height = max(p.shape[0] for p in pictures)
+    padded = [np.pad(p, ((0, height - p.shape[0]), (0, gap)), constant_values=255) for p in pictures]
+    return np.hstack(padded)[:, :-gap]
+
+
+def grid_columns(n: int) -> int:
+    """Columns of a near-square grid of n images."""
+    return max(1, math.ceil(math.sqrt(n)))
+
+
+def gif_of_pictures(pictures: list[np.ndarray], caption: str, seconds_per_frame: float = 0.08) -> bytes:
+    """An animated GIF of greyscale pictures (a run's steps, holding the last frame), the caption stamped below."""
+    width = pictures[0].shape[1]
+    lines = textwrap.wrap(caption, max(8, width // 6))[:4]
+    frames = []
+    for picture in pictures:
+        canvas = Image.new("L", (width, picture.shape[0] + 4 + 12 * len(lines)), 255)
+        canvas.paste(Image.fromarray(picture), (0, 0))
+        draw = ImageDraw.Draw(canvas)
+        for i, line in enumerate(lines):
+            draw.text((3, picture.shape[0] + 2 + 12 * i), line, fill=0)
+        frames.append(canvas)
+    durations = [int(seconds_per_frame * 1000)] * (len(frames) - 1) + [1500]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
     return buffer.getvalue()

@@ -1,4 +1,5 @@
-"""The flow-matching endpoints through gradio_client: train, sample, scrub, solver chart, flow vs diffusion."""
+"""The flow-matching endpoints through gradio_client: train, sample, scrub, solver chart, flow vs diffusion, and the
+shipped image flows (sample, scrub, GIF, race against DDIM)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def test_train_sample_scrub_and_compare(client):
     assert slider["value"] == slider["maximum"] == 8 and "Straightness" in status and "MMD" in status
     assert densities["type"] == "plotly"
     _, status = client.predict(0, True, api_name="/flow_scrub")
-    assert status == "Showing t = 0.00."
+    assert "Straightness" in status and status.endswith("Showing t = 0.00.")
     chart = client.predict(0, api_name="/flow_solvers")
     assert chart["type"] == "plotly"
     *_, note = client.predict(5, 0, api_name="/flow_compare")
@@ -44,3 +45,28 @@ def test_sampling_before_training_and_reflow_first_are_explained(client):
 def test_bad_training_settings_get_a_clear_message(client, args, message):
     with pytest.raises(AppError, match=message):
         client.predict(*args, api_name="/flow_train")
+
+
+def test_image_flow_sample_scrub_gif_and_race(client):
+    lanes, slider, status = client.predict("mnist", "7", "midpoint", 6, 3, 4, api_name="/flow_images_sample")
+    assert lanes and slider["value"] == 6
+    assert status.startswith("Done: Midpoint, 6 steps (12 network evaluations), seed 3")
+    _, status = client.predict(2, api_name="/flow_images_scrub")
+    assert status.startswith("Step 2 of 6: t = 0.17")
+    gif = client.predict(api_name="/flow_images_gif")
+    assert gif.endswith("flow-mnist-midpoint-6steps-seed3.gif")
+    picture, note = client.predict("fashion", "mixed", 8, 1, 4, api_name="/flow_images_race")
+    assert picture and note.startswith("Both start from the same noise (seed 1) and call their network 8 times")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("mnist", "mixed", "euler", 0, 0, 4), "steps|minimum"),
+        (("mnist", "mixed", "euler", 10, 0, 40), "batch|images|maximum"),
+        (("mnist", "mixed", "euler", 10, -5, 4), "seed"),
+    ],
+)
+def test_bad_image_flow_settings_get_a_clear_message(client, args, message):
+    with pytest.raises(AppError, match=message):
+        client.predict(*args, api_name="/flow_images_sample")

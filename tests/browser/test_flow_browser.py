@@ -39,3 +39,26 @@ def test_vector_field_with_particles_and_the_side_by_side(browser, app_url, arti
     assert_no_error_toast(page)
     assert not errors, errors
     page.close()
+
+
+def test_image_flow_run_and_race_against_ddim(browser, app_url, artifacts_dir):
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page.set_default_timeout(TIMEOUT_MS)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(app_url)
+    page.get_by_role("tab", name="Flow matching").click()
+    page.locator("#flow-img-run").click()
+    page.wait_for_function("document.querySelector('#flow-img-status').innerText.startsWith('Done: Euler, 20 steps')")
+    page.locator("#flow-img-step input[type=number]").fill("10")
+    page.locator("#flow-img-step input[type=number]").press("Enter")
+    page.wait_for_function("document.querySelector('#flow-img-status').innerText.startsWith('Step 10 of 20')")
+    page.locator("#flow-race").click()
+    page.wait_for_function("document.querySelector('#flow-race-note').innerText.startsWith('Both start')")
+    page.wait_for_selector("#flow-race-image img")
+    page.wait_for_timeout(500)
+    page.locator("#flow-img-lanes").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts_dir / "flow-images.png"), full_page=True)
+    assert_no_error_toast(page)
+    assert not errors, errors
+    page.close()

@@ -12,10 +12,14 @@ import gradio as gr
 
 from tabs import TABS, bertviz_view, header
 
+CACHE_CLEANUP = (600, 3600)  # (how often, how old) in seconds
+MAX_UPLOAD = "2mb"  # uploads are drawings and small images; anything larger is refused by the server
+
 
 def build_app() -> gr.Blocks:
     gr.set_static_paths(bertviz_view.static_paths())  # only the vendored d3/jQuery the BertViz views load
-    with gr.Blocks(title=header.TITLE) as demo:
+    # Files Gradio caches for the browser (exports, uploads) are deleted an hour after they were made.
+    with gr.Blocks(title=header.TITLE, delete_cache=CACHE_CLEANUP) as demo:
         header.render(demo)
         with gr.Tabs():
             for tab in TABS:
@@ -33,7 +37,11 @@ def _page_script() -> str:
 
 
 # In Gradio 6 css/js/head/theme belong to launch(), so every way of starting the app uses these.
-LAUNCH_OPTIONS = {"css": "\n".join([header.CSS, *(tab.CSS for tab in TABS)]), "js": _page_script()}
+LAUNCH_OPTIONS = {
+    "css": "\n".join([header.CSS, *(tab.CSS for tab in TABS)]),
+    "js": _page_script(),
+    "max_file_size": MAX_UPLOAD,
+}
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ import os
 
 import gradio as gr
 
-from tabs import TABS, bertviz_view, header
+from tabs import TABS, bertviz_view, header, links
 
 CACHE_CLEANUP = (600, 3600)  # (how often, how old) in seconds
 MAX_UPLOAD = "2mb"  # uploads are drawings and small images; anything larger is refused by the server
@@ -20,11 +20,14 @@ def build_app() -> gr.Blocks:
     gr.set_static_paths(bertviz_view.static_paths())  # only the vendored d3/jQuery the BertViz views load
     # Files Gradio caches for the browser (exports, uploads) are deleted an hour after they were made.
     with gr.Blocks(title=header.TITLE, delete_cache=CACHE_CLEANUP) as demo:
-        header.render(demo)
-        with gr.Tabs():
+        presenter, link_notice = header.render(demo)
+        linked, copy_rows = {}, {}
+        with gr.Tabs() as tabs_container:
             for tab in TABS:
                 with gr.Tab(tab.TITLE, id=tab.TAB_ID) as container:
-                    tab.render(demo, container)
+                    copy_rows[tab.TAB_ID] = links.copy_row()
+                    linked[tab.TAB_ID] = tab.render(demo, container) or {}
+        links.wire(demo, tabs_container, linked, copy_rows, presenter, link_notice)
     # Heavy work waits in the queue (with a visible position) instead of piling onto 2 cores.
     demo.queue(default_concurrency_limit=2, max_size=64)
     return demo
@@ -41,6 +44,9 @@ LAUNCH_OPTIONS = {
     "css": "\n".join([header.CSS, *(tab.CSS for tab in TABS)]),
     "js": _page_script(),
     "max_file_size": MAX_UPLOAD,
+    # Every failure reaches the user as a sentence: our handlers raise gr.Error with one, and Gradio's own
+    # input checks (a number that is not a number, a file that is not a picture) say what they expected.
+    "show_error": True,
 }
 
 

@@ -61,7 +61,7 @@ def _load(source: str) -> HubModel:
 def load(source: str) -> HubModel:
     """A Hub id (needs the Hub) or a local folder; one sentence of AssetError when it cannot be used."""
     source = source.strip()
-    if not Path(source).is_dir():
+    if len(source) > 4096 or not Path(source).is_dir():  # (longer than any path: is_dir would raise)
         if not source or len(source) > 96 or any(ch.isspace() for ch in source):
             raise assets.AssetError(f"{source[:40]!r} is not a Hub id; ids look like 'owner/name'.")
         if not assets.hub_status().reachable:

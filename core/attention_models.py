@@ -150,8 +150,8 @@ def next_token_table(run: AttentionRun, probs: torch.Tensor, top: int = 15) -> l
 
 def run(key: str, text: str, max_tokens: int = MAX_VIEW_TOKENS) -> AttentionRun:
     """Tokenize `text` through the shared path, run the model, keep every attention weight."""
-    if key not in MODELS and not key.startswith(HUB_PREFIX):
-        raise ValueError(f"Unknown model {key!r}; choose from {', '.join(MODELS)}.")
+    if not isinstance(key, str) or (key not in MODELS and not key.startswith(HUB_PREFIX)):
+        raise ValueError(f"Unknown model {str(key)[:40]!r}; choose from {', '.join(MODELS)}.")
     text, notices = clean_text(text)
     if not text.strip():
         raise ValueError("The text is empty: type a sentence to see its attention.")

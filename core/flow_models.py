@@ -129,15 +129,16 @@ def run(
     x = seeding.initial_noise(seed, (batch, 1, 28, 28))
     flow_run = FlowRun(model.dataset, solver, steps, seed, labels)
     started, h = time.perf_counter(), 1.0 / steps
-    with torch.no_grad():
-        for i in range(steps):
-            t = i * h
-            x_next, v = flow.advance(field_, solver, x, t, h)
-            flow_run.frames.append(Frame(t, x, x + (1 - t) * v))
-            x = x_next
-            flow_run.seconds = time.perf_counter() - started
-            if i < steps - 1:
-                yield flow_run
+    # No `with torch.no_grad()` around the loop: a generator paused inside one would leave gradients
+    # off in whichever server thread resumed it last (the field itself runs under no_grad).
+    for i in range(steps):
+        t = i * h
+        x_next, v = flow.advance(field_, solver, x, t, h)
+        flow_run.frames.append(Frame(t, x, x + (1 - t) * v))
+        x = x_next
+        flow_run.seconds = time.perf_counter() - started
+        if i < steps - 1:
+            yield flow_run
     flow_run.final = x.clamp(-1, 1)
     flow_run.seconds = time.perf_counter() - started
     yield flow_run

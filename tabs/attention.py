@@ -41,15 +41,25 @@ def _position_choices(run: at.AttentionRun) -> list[tuple[str, int]]:
 
 
 def _run(text: str, model: str) -> at.AttentionRun:
+    if text is not None and not isinstance(text, str):  # only the API can send this
+        raise gr.Error("The text must be a string.")
     try:
         return models.cached_run(model, text or "")
     except ValueError as err:
         raise gr.Error(str(err)) from None
 
 
+def _index(value) -> int:
+    """A slider position from the UI (None, NaN or junk from the API: 0)."""
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
 def _clamp(run: at.AttentionRun, layer, head, query) -> tuple[int, int, int]:
-    layer = min(max(int(layer or 0), 0), run.n_layers - 1)
-    head = min(max(int(head or 0), 0), run.n_heads - 1)
+    layer = min(max(_index(layer), 0), run.n_layers - 1)
+    head = min(max(_index(head), 0), run.n_heads - 1)
     try:  # the dropdown sends a position; a typed "3: sat" or junk falls back gracefully
         query = int(str(query).split(":")[0]) if query not in (None, "") else 0
     except ValueError:
@@ -207,7 +217,7 @@ def add_hub_model(hub_id: str, hub_ids: list[str]):
     return gr.update(choices=_model_choices(hub_ids), value=models.HUB_PREFIX + hub_id), hub_ids, f"Added {hub_id}."
 
 
-def render(demo: gr.Blocks, tab: gr.Tab) -> None:
+def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
     gr.Markdown(INTRO)
     with gr.Row():
         text = gr.Textbox(DEFAULT_TEXT, label="Text", lines=3, scale=4, elem_id="att-text")
@@ -262,8 +272,18 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
             )
             with gr.Row():
                 temperature = gr.Slider(0, 2, value=1.0, step=0.05, label="Temperature", elem_id="att-temperature")
-                top_k = gr.Slider(0, 200, value=0, step=1, label="Top-k (0 = off)", elem_id="att-topk")
-                top_p = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label="Top-p (1 = off)", elem_id="att-topp")
+                top_k = gr.Slider(
+                    0, 200, value=0, step=1, label="Top-k (0 = off)", elem_id="att-topk", elem_classes=["pg-advanced"]
+                )
+                top_p = gr.Slider(
+                    0.05,
+                    1.0,
+                    value=1.0,
+                    step=0.05,
+                    label="Top-p (1 = off)",
+                    elem_id="att-topp",
+                    elem_classes=["pg-advanced"],
+                )
             with gr.Row():
                 seed = gr.Number(seeding.DEFAULT_SEED, label="Seed", precision=0, elem_id="att-seed")
                 greedy = gr.Checkbox(False, label="Greedy (ignore the dice)", elem_id="att-greedy")
@@ -332,6 +352,17 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
     generate_btn.click(generate_one, [*sampling, seed, greedy], [text, query], api_name="generate_one").then(
         analyse, inputs, outputs, api_visibility="private"
     ).then(next_token, sampling, [next_fig, next_md], api_visibility="private")
+    return {
+        "text": text,
+        "model": model,
+        "layer": layer,
+        "head": head,
+        "temperature": temperature,
+        "top_k": top_k,
+        "top_p": top_p,
+        "seed": seed,
+        "greedy": greedy,
+    }
 
 
 CSS = ""

@@ -22,7 +22,7 @@ guess of the finished image (predicted x0) and its guess of the noise, so you ca
 """
 
 
-def render(demo: gr.Blocks, tab: gr.Tab) -> None:
+def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
     gr.Markdown(INTRO)
     data_choices = [(info.title, key) for key, info in images.DATASETS.items()]
     sampler_choices = [(title, key) for key, title in diffusion.SAMPLERS.items()]
@@ -55,7 +55,9 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
             )
             sampler = gr.Dropdown(sampler_choices, value="ddim", label="Sampler", elem_id="diff-sampler")
             steps = gr.Slider(1, diffusion.MAX_STEPS, value=50, step=1, label="Steps", elem_id="diff-steps")
-            eta = gr.Slider(0, 1, value=0, step=0.05, label="η (DDIM only)", elem_id="diff-eta")
+            eta = gr.Slider(
+                0, 1, value=0, step=0.05, label="η (DDIM only)", elem_id="diff-eta", elem_classes=["pg-advanced"]
+            )
             seed = gr.Number(0, label="Seed", precision=0, elem_id="diff-seed")
             batch = gr.Slider(1, 16, value=16, step=1, label="Images", elem_id="diff-batch")
         with gr.Row():
@@ -70,7 +72,9 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
         with gr.Row():
             b_sampler = gr.Dropdown(sampler_choices, value="ddpm", label="Branch sampler", elem_id="diff-b-sampler")
             b_steps = gr.Slider(1, diffusion.MAX_STEPS, value=20, step=1, label="Branch steps", elem_id="diff-b-steps")
-            b_eta = gr.Slider(0, 1, value=0, step=0.05, label="Branch η", elem_id="diff-b-eta")
+            b_eta = gr.Slider(
+                0, 1, value=0, step=0.05, label="Branch η", elem_id="diff-b-eta", elem_classes=["pg-advanced"]
+            )
             b_seed = gr.Number(1, label="Branch seed", precision=0, elem_id="diff-b-seed")
             branch_btn = gr.Button("Branch from this step", elem_id="diff-branch")
         branch_status = gr.Markdown(elem_id="diff-branch-status")
@@ -96,7 +100,9 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
         with gr.Row():
             d2_sampler = gr.Dropdown(sampler_choices, value="ddpm", label="Sampler", elem_id="diff2d-sampler")
             d2_steps = gr.Slider(1, 1000, value=100, step=1, label="Steps", elem_id="diff2d-steps")
-            d2_eta = gr.Slider(0, 1, value=0, step=0.05, label="η (DDIM only)", elem_id="diff2d-eta")
+            d2_eta = gr.Slider(
+                0, 1, value=0, step=0.05, label="η (DDIM only)", elem_id="diff2d-eta", elem_classes=["pg-advanced"]
+            )
             d2_sample_seed = gr.Number(0, label="Sampling seed", precision=0, elem_id="diff2d-sample-seed")
             d2_field = gr.Checkbox(True, label="Show the score field", elem_id="diff2d-field")
             d2_sample = gr.Button("Sample", variant="primary", elem_id="diff2d-sample")
@@ -147,6 +153,24 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
     )
     d2_step.input(h.scrub_2d, [session, d2_step, d2_field], [d2_plot, d2_status], api_name="diffusion2d_scrub")
     d2_field.input(h.scrub_2d, [session, d2_step, d2_field], [d2_plot, d2_status], api_visibility="private")
+    return {
+        "fwd_data": fwd_data,
+        "fwd_image": fwd_index,
+        "t": fwd_t,
+        "data": data,
+        "class": class_choice,
+        "sampler": sampler,
+        "steps": steps,
+        "eta": eta,
+        "seed": seed,
+        "images": batch,
+        "d2_data": d2_data,
+        "schedule": d2_schedule,
+        "d2_iterations": d2_iterations,
+        "d2_seed": d2_seed,
+        "d2_sampler": d2_sampler,
+        "d2_steps": d2_steps,
+    }
 
 
 CSS = ""

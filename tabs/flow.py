@@ -24,7 +24,7 @@ follows the learned field from fresh noise with an ODE solver. Which noise goes 
 """
 
 
-def render(demo: gr.Blocks, tab: gr.Tab) -> None:
+def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
     gr.Markdown(INTRO)
     with gr.Accordion("1 · In 2-D: a flow trained live, its particles and its field", open=True):
         with gr.Row():
@@ -174,6 +174,23 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
         [session, compare_diffusion, compare_flow, compare_curves, compare_note],
         api_name="flow_compare",
     )
+    return {
+        "data": dataset,
+        "coupling": coupling,
+        "iterations": iterations,
+        "seed": seed,
+        "solver": solver,
+        "steps": steps,
+        "sample_seed": sample_seed,
+        "compare_steps": compare_steps,
+        "img_data": img_data,
+        "img_class": img_class,
+        "img_solver": img_solver,
+        "img_steps": img_steps,
+        "img_seed": img_seed,
+        "images": img_batch,
+        "race_evaluations": race_evaluations,
+    }
 
 
 CSS = ""

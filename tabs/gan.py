@@ -219,7 +219,10 @@ def single_step(session, layers, which, drawing, *settings):
     config = _config(*settings)
     session, note = _ready(session, config, drawing)
     session.stop.set()  # a step while playing pauses the run first
-    session.gan.train_step({"Both": "both", "G only": "g", "D only": "d"}[which], record_every=1)
+    updates = {"Both": "both", "G only": "g", "D only": "d"}
+    if which not in updates:
+        raise gr.Error(f"Step which network? Choose one of {', '.join(updates)}.")
+    session.gan.train_step(updates[which], record_every=1)
     session.gan.measure()
     return session, *_views(session.gan, layers, note)
 
@@ -242,19 +245,24 @@ def open_tab(session, layers, drawing, *settings):
 
 
 def apply_preset(name: str):
+    if name is None:  # the dropdown cleared: nothing to apply
+        return (*(gr.update() for _ in setting_values(GANConfig())), gr.update())
+    if name not in PRESETS:
+        raise gr.Error(f"Unknown preset; choose one of {', '.join(PRESETS)}.")
     settings, caption = PRESETS[name]
     return (*setting_values(GANConfig(**settings)), f"**{name}.** {caption}")
 
 
-def render(demo: gr.Blocks, tab: gr.Tab) -> None:
+def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
     with gr.Tabs(elem_id="gan-kind"):
         with gr.Tab("2-D points", id="gan-points"):
-            _render_points(tab)
+            points = _render_points(tab)
         with gr.Tab("Images (DCGAN)", id="gan-images", elem_id="gan-images-tab") as images_tab:
-            gan_images.render(images_tab)
+            images = gan_images.render(images_tab)
+    return {**points, **images}  # the controls a link may set (tabs.links)
 
 
-def _render_points(tab: gr.Tab) -> None:
+def _render_points(tab: gr.Tab) -> dict:
     """The 2-D GAN's controls and pictures; `tab` is the GAN tab (selecting it draws the session's GAN)."""
     gr.Markdown(INTRO)
     defaults = GANConfig()
@@ -273,7 +281,7 @@ def _render_points(tab: gr.Tab) -> None:
         lr_g = gr.Number(defaults.lr_g, label="G learning rate", elem_id="gan-lr-g")
         lr_d = gr.Number(defaults.lr_d, label="D learning rate", elem_id="gan-lr-d")
         d_steps = gr.Slider(1, 10, value=defaults.d_steps, step=1, label="D steps per G step", elem_id="gan-d-steps")
-    with gr.Accordion("Networks, noise, batch, seed", open=False):
+    with gr.Accordion("Networks, noise, batch, seed", open=False, elem_classes=["pg-advanced"]):
         with gr.Row():
             noise_dim = gr.Slider(1, 16, value=defaults.noise_dim, step=1, label="Noise dimension", elem_id="gan-zdim")
             noise = gr.Radio(list(NOISES), value=defaults.noise, label="Noise", elem_id="gan-noise")
@@ -336,7 +344,7 @@ def _render_points(tab: gr.Tab) -> None:
         gp_weight,
     ]
     views = [session, field_plot, curves_plot, status]
-    preset.input(apply_preset, preset, [*settings, preset_caption], api_name="gan_preset").then(
+    preset.change(apply_preset, preset, [*settings, preset_caption], api_name="gan_preset").then(
         reset, [session, layers, drawing, *settings], views, api_visibility="private"
     )
     play_btn.click(
@@ -352,6 +360,23 @@ def _render_points(tab: gr.Tab) -> None:
     reset_btn.click(reset, [session, layers, drawing, *settings], views, api_name="gan_reset")
     tab.select(open_tab, [session, layers, drawing, *settings], views, api_visibility="private")
     layers.input(open_tab, [session, layers, drawing, *settings], views, api_visibility="private")
+    return {
+        "preset": preset,
+        "data": dataset,
+        "loss": loss,
+        "optimizer": optimizer,
+        "lr_g": lr_g,
+        "lr_d": lr_d,
+        "d_steps": d_steps,
+        "noise_dim": noise_dim,
+        "noise": noise,
+        "hidden": hidden,
+        "depth": depth,
+        "batch": batch_size,
+        "seed": seed,
+        "gp": gp_weight,
+        "slow": slow,
+    }
 
 
 CSS = ""

@@ -186,7 +186,7 @@ def reset_live(session, dataset, loss, lr, seed):
     return session, *_live_views(session.gan, "Reset: fresh networks from the seed (step 0).")
 
 
-def render(tab: gr.Tab) -> None:
+def render(tab: gr.Tab) -> dict:
     """The sub-tab's content; `tab` is the sub-tab (its selection draws the shipped run)."""
     gr.Markdown(INTRO)
     data_choices = [(info.title, key) for key, info in images.DATASETS.items()]
@@ -241,3 +241,12 @@ def render(tab: gr.Tab) -> None:
     )
     live_pause.click(pause_live, live_session, None, api_name="dcgan_pause", concurrency_limit=None)
     live_reset.click(reset_live, live_inputs, live_outputs, api_name="dcgan_reset")
+    return {
+        "dcgan_data": shipped_data,
+        "dcgan_seed": shipped_seed,
+        "snapshot": snapshot,
+        "live_data": live_data,
+        "live_loss": live_loss,
+        "live_lr": live_lr,
+        "live_seed": live_seed,
+    }

@@ -51,6 +51,9 @@ def _tokenizers(keys: list[str], source: str, trained_json: str | None) -> tuple
     prefer_hub = source == SOURCES[1]
     tokenizers, notices = [], []
     for key in keys:
+        if not isinstance(key, str):  # only the API can send this; the dropdown sends names
+            notices.append(f"Unknown tokenizer {str(key)[:40]!r}.")
+            continue
         try:
             if key == TRAINED_KEY:
                 if not trained_json:
@@ -213,7 +216,7 @@ def density_chart(trained_json: str | None):
 # ---- layout and wiring -----------------------------------------------------------------------
 
 
-def render(demo: gr.Blocks, tab: gr.Tab) -> None:
+def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
     # Per-session state, dropped an hour after last use (and when the session closes).
     hub_ids = gr.State([], time_to_live=SESSION_TTL_S)  # this session's added Hub tokenizers
     trained_json = gr.State(None, time_to_live=SESSION_TTL_S)  # this session's trained BPE, serialised
@@ -334,9 +337,11 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
     ).then(compare, compare_inputs, compare_outputs, api_visibility="private")
     gr.on([chart_btn.click, langs_tab.select], density_chart, trained_json, chart, api_name="tokens_per_language")
 
+    # Cross-highlighting in the browser: hover or click a token (or its id) and every token in every
+    # column whose character span overlaps lights up; a click also fills the detail line.
+    return {"text": text, "whitespace": show_ws}
 
-# Cross-highlighting in the browser: hover or click a token (or its id) and every token in every
-# column whose character span overlaps lights up; a click also fills the detail line.
+
 COMPARE_JS = """
 const mark = (event, cls) => {
   const hit = event.target.closest('.tok, .tid');

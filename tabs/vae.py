@@ -76,7 +76,7 @@ def _picker(label: str, prefix: str, default_index: int):
     return source, index, editor
 
 
-def render(demo: gr.Blocks, tab: gr.Tab) -> None:
+def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
     gr.Markdown(INTRO)
     with gr.Row():
         model = gr.Dropdown(model_choices(), value=DEFAULT_MODEL, label="Model", scale=2, elem_id="vae-model")
@@ -253,10 +253,26 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> None:
         reset_live, live_session, [live_session, live_losses, live_map, live_status], api_name="vae_reset_live"
     )
 
+    # The latent map's hover and click: plotly's own axis objects turn a mouse position into data
+    # coordinates; the result goes into the hidden #vae-map-point textbox (at most every 50 ms),
+    # whose change event decodes it on the server.
+    return {
+        "model": model,
+        "z1": z1,
+        "z2": z2,
+        "grid": grid_n,
+        "from": low,
+        "to": high,
+        "spacing": spacing,
+        "frames": frames,
+        "path": kind,
+        "live_data": live_data,
+        "beta": live_beta,
+        "epochs": live_epochs,
+        "seed": live_seed,
+    }
 
-# The latent map's hover and click: plotly's own axis objects turn a mouse position into data
-# coordinates; the result goes into the hidden #vae-map-point textbox (at most every 50 ms),
-# whose change event decodes it on the server.
+
 JS = """
 () => {
   let last = 0, pending = null;

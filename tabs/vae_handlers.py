@@ -7,6 +7,7 @@ a gr.Error with a sentence the learner can act on.
 
 from __future__ import annotations
 
+import math
 import time
 
 import gradio as gr
@@ -177,8 +178,12 @@ def checked_seed(value) -> int:
 
 def manifold(key: str, n: float, low: float, high: float, spacing: str, dim_x, dim_y):
     vae = _vae(key)
-    if low is None or high is None or not low < high:
-        raise gr.Error("The latent range needs two numbers with 'from' below 'to'.")
+    try:
+        low, high = float(low), float(high)
+    except (TypeError, ValueError):
+        raise gr.Error("The latent range needs two numbers with 'from' below 'to'.") from None
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise gr.Error("The latent range needs two finite numbers with 'from' below 'to'.")
     n = _whole(n, 15, "grid size")
     dims = (_whole(dim_x, 0, "'across' dimension"), _whole(dim_y, 1, "'up' dimension"))
     started = time.perf_counter()

@@ -93,6 +93,14 @@ def test_run_yields_the_growing_run_then_the_finished_one(model):
     assert lengths == [(1, False), (2, False), (3, False), (4, True)]
 
 
+def test_a_paused_run_leaves_gradients_on_in_the_thread_that_drove_it(model):
+    """A server thread resumes many generators; one paused inside no_grad would break the next trainer there."""
+    runner = fm.run(model, "euler", 3, 0, None, 1)
+    next(runner)
+    assert torch.is_grad_enabled()
+    runner.close()
+
+
 def test_run_gives_each_image_its_class(ten_steps):
     assert ten_steps.labels.tolist() == [1, 7, NULL_CLASS]
 

@@ -17,7 +17,8 @@ import sys
 
 from core.assets import ASSETS_DIR, REPO_ROOT
 
-FAMILIES = ("vae-", "dcgan-", "ddpm-", "flow-")  # checkpoints listed in a table of (title, weights hash, extra file hash)
+# checkpoints listed in a table of (title, weights hash, extra file hash)
+FAMILIES = ("vae-", "dcgan-", "ddpm-", "flow-")
 
 HASHES_PY = REPO_ROOT / "core" / "checkpoints.py"
 CONSTANTS = {

@@ -16,7 +16,17 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # benchmarks measure the embedded defaults
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from bench import attention, common, diffusion, evaluator, flow, gan, tokenizers, vae  # after the environment is set
+from bench import (
+    attention,
+    common,
+    diffusion,
+    evaluator,
+    flow,
+    gan,
+    load,
+    tokenizers,
+    vae,
+)  # after the environment is set
 
 SECTIONS = {
     "tokenizers": tokenizers.run,
@@ -26,6 +36,7 @@ SECTIONS = {
     "gan": gan.run,
     "diffusion": diffusion.run,
     "flow": flow.run,
+    "load": load.run,  # 50 simulated students for 5 minutes against a fresh server
 }
 
 

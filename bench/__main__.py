@@ -1,7 +1,8 @@
 """Run every benchmark and print one JSON document (also written to bench/results/latest.json).
 
-    python -m bench                # everything
+    python -m bench                # every section but `load`
     python -m bench tokenizers     # one section
+    python -m bench load           # the lecture-hall load test (5 minutes)
 
 Figures are measurements on the machine it runs on; compare only runs on the same device.
 """
@@ -38,10 +39,11 @@ SECTIONS = {
     "flow": flow.run,
     "load": load.run,  # 50 simulated students for 5 minutes against a fresh server
 }
+ON_REQUEST = {"load"}  # long and server-wide: runs only when named
 
 
 def main(argv: list[str]) -> None:
-    chosen = argv or list(SECTIONS)
+    chosen = argv or [name for name in SECTIONS if name not in ON_REQUEST]
     unknown = [name for name in chosen if name not in SECTIONS]
     if unknown:
         sys.exit(f"unknown section(s) {unknown}; choose from {list(SECTIONS)}")

@@ -25,9 +25,10 @@ def build_app() -> gr.Blocks:
         with gr.Tabs() as tabs_container:
             for tab in TABS:
                 with gr.Tab(tab.TITLE, id=tab.TAB_ID) as container:
-                    copy_rows[tab.TAB_ID] = links.copy_row()
+                    copy_rows[tab.TAB_ID] = links.copy_row(getattr(tab, "SHOW_ME", None), tab.TAB_ID)
                     linked[tab.TAB_ID] = tab.render(demo, container) or {}
-        links.wire(demo, tabs_container, linked, copy_rows, presenter, link_notice)
+        presets = {tab.TAB_ID: getattr(tab, "SHOW_ME", {}) for tab in TABS}
+        links.wire(demo, tabs_container, linked, copy_rows, presets, presenter, link_notice)
     # Heavy work waits in the queue (with a visible position) instead of piling onto 2 cores.
     demo.queue(default_concurrency_limit=2, max_size=64)
     return demo

@@ -13,6 +13,25 @@ from tabs import diffusion_handlers as h
 TITLE = "Diffusion"
 TAB_ID = "diffusion"
 
+# "Show me…" (tabs.links): each sets a few controls and says what to press and what to look for.
+SHOW_ME = {
+    "Too few steps": (
+        "Press **Sample**: three DDIM steps leave noisy, broken shapes (each step jumps a third of the way from "
+        "pure noise on the model's rough guess). Then try 20 and 50 steps with the same seed.",
+        {"sampler": "ddim", "steps": "3", "seed": "0", "class": "mixed"},
+    ),
+    "Noise in every step": (
+        "Press **Sample**, put the step slider at 25 and press **Branch from this step** (DDPM, another seed): "
+        "the same half-finished images end differently, because DDPM adds fresh noise at every step.",
+        {"sampler": "ddpm", "steps": "50", "seed": "0"},
+    ),
+    "Two schedules, one image": (
+        "At t = 500 the linear schedule has left almost nothing of the image (ᾱ ≈ 0.08) while the cosine "
+        "schedule still shows it (ᾱ ≈ 0.49): compare the two rows and the ᾱ_t curves.",
+        {"fwd_data": "mnist", "t": "500"},
+    ),
+}
+
 INTRO = """\
 ### Diffusion: destroy an image with noise, then learn to undo it one step at a time
 **Forward:** mix an image with Gaussian noise, more and more over t = 0 … 999, until nothing of it is left.

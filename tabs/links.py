@@ -7,6 +7,10 @@ Each tab's render() returns the controls a link may set, by name (a dict; names 
 within the tab). app.py hands them to `wire`, which restores a link on page load and gives every tab
 a "Copy link" row. A value a link cannot use (not one of the choices, outside a slider's range, not a
 number) is ignored and named in a notice at the top of the page, never an error page.
+
+Presets ride on the same mechanism: a tab may define SHOW_ME = {name: (caption, {control: value})},
+values written as in a link. The "Show me…" menu of the tab's link row sets those controls and shows
+the caption, which says what to press and what to look for.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import math
 import urllib.parse
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import gradio as gr
 
@@ -101,14 +106,46 @@ def link(base_url: str, tab: str, names: list[str], values: list, presenter: boo
     return base_url.split("?")[0].rstrip("/") + "/?" + urllib.parse.urlencode(query)
 
 
-def copy_row() -> tuple[gr.Button, gr.Textbox]:
-    """The "Copy link" button and the box that shows the link (with its own copy button), for one tab."""
+Presets = dict[str, tuple[str, dict[str, str]]]  # name: (caption, {control name: value as in a link})
+
+
+@dataclass
+class LinkRow:
+    """A tab's row above its content: "Copy link", the link, and (if the tab has presets) "Show me…"."""
+
+    button: gr.Button
+    box: gr.Textbox
+    preset: gr.Dropdown | None = None
+    caption: gr.Markdown | None = None
+
+
+def copy_row(presets: Presets | None = None, tab_id: str = "") -> LinkRow:
+    row = LinkRow(None, None)  # filled below, inside the layout
+    if presets:
+        with gr.Row(elem_classes=["pg-preset-row"]):
+            row.preset = gr.Dropdown(
+                list(presets),
+                value=None,
+                label="Show me…",
+                scale=1,
+                elem_id=f"{tab_id}-preset",
+                elem_classes=["pg-preset"],
+            )
+            row.caption = gr.Markdown(elem_id=f"{tab_id}-preset-caption")
     with gr.Row(elem_classes=["pg-link-row"]):
-        button = gr.Button("Copy link to this view", size="sm", scale=0, elem_classes=["pg-copy-link"])
-        box = gr.Textbox(
+        row.button = gr.Button("Copy link to this view", size="sm", scale=0, elem_classes=["pg-copy-link"])
+        row.box = gr.Textbox(
             show_label=False, container=False, interactive=False, buttons=["copy"], scale=4, elem_classes=["pg-link"]
         )
-    return button, box
+    return row
+
+
+def preset_values(presets: Presets, name: str, controls: dict[str, object]) -> tuple[dict, str]:
+    """{component: value} a preset sets, and its caption (a preset naming a control the tab lacks is a bug)."""
+    if name not in presets:
+        raise ValueError(f"Unknown preset {str(name)[:40]!r}; choose one of {', '.join(presets)}.")
+    caption, settings = presets[name]
+    return {controls[key]: parse_value(controls[key], raw) for key, raw in settings.items()}, f"**{name}.** {caption}"
 
 
 COPY_JS = "(url) => { if (url && navigator.clipboard) { navigator.clipboard.writeText(url).catch(() => {}); } }"
@@ -118,7 +155,8 @@ def wire(
     demo: gr.Blocks,
     tabs_container: gr.Tabs,
     tabs: dict[str, dict[str, object]],
-    rows: dict[str, tuple[gr.Button, gr.Textbox]],
+    rows: dict[str, LinkRow],
+    presets: dict[str, Presets],
     presenter: gr.Checkbox,
     notice: gr.Markdown,
 ) -> None:
@@ -137,14 +175,29 @@ def wire(
         )
 
     demo.load(on_load, None, [tabs_container, presenter, notice, *every], api_visibility="private")
-    for tab_id, (button, box) in rows.items():
+    for tab_id, row in rows.items():
         controls = tabs.get(tab_id, {})
         names = list(controls)
+        if row.preset is not None:
+
+            def apply(name, tab_id=tab_id, controls=controls):
+                if not name:
+                    return (*(gr.update() for _ in controls), "")
+                try:
+                    values, caption = preset_values(presets[tab_id], name, controls)
+                except ValueError as err:
+                    raise gr.Error(str(err)) from None
+                return (
+                    *(gr.update(value=values[c]) if c in values else gr.update() for c in controls.values()),
+                    caption,
+                )
+
+            row.preset.change(apply, row.preset, [*controls.values(), row.caption], api_name=f"preset_{tab_id}")
 
         def make_link(request: gr.Request, presenter_on, *values, tab_id=tab_id, names=names):
             base = str(request.request.base_url) if request is not None and request.request is not None else "/"
             return link(base, tab_id, names, list(values), bool(presenter_on))
 
-        button.click(make_link, [presenter, *controls.values()], box, api_name=f"link_{tab_id}").then(
-            None, box, None, js=COPY_JS
+        row.button.click(make_link, [presenter, *controls.values()], row.box, api_name=f"link_{tab_id}").then(
+            None, row.box, None, js=COPY_JS
         )

@@ -28,6 +28,15 @@ from tabs import tokenizer_view as view
 
 TITLE = "Tokenizers"
 TAB_ID = "tokenizers"
+
+# "Show me…" (tabs.links): each sets a few controls and says what to look for.
+SHOW_ME = {
+    "Numbers split oddly": (
+        "GPT-2 cuts digit strings into irregular, frequency-made chunks; cl100k_base and o200k_base cut them "
+        "into groups of at most three digits, left to right. Hover a number to compare.",
+        {"text": "In 2024, 1,234,567 people paid $3.14159 each: 3876543.21 in total, or 12345678 cents."},
+    ),
+}
 DEFAULT_KEYS = ["gpt2", "cl100k_base", "o200k_base", "sentencepiece"]
 MAX_COMPARE = 4
 TRAINED_KEY = "trained"

@@ -36,6 +36,20 @@ TAB_ID = "vae"
 SLIDER_RANGE = 4.0
 DEFAULT_MODEL = "vae-2d-mnist"
 
+# "Show me…" (tabs.links): each sets a few controls and says what to press and what to look for.
+SHOW_ME = {
+    "β too high": (
+        "β = 4 pulls every code towards the prior: on the map the digit classes overlap more, and decoded "
+        "points look vaguer. The β trade-off below puts it next to β = 0.5 and 1 with their numbers.",
+        {"model": "vae-2d-beta4-mnist"},
+    ),
+    "A walk between two digits": (
+        "Open **Interpolate** and press its button: the straight and the spherical path between two test images, "
+        "frame by frame, and where each path runs on the latent map.",
+        {"model": "vae-2d-mnist", "frames": "12", "path": "both"},
+    ),
+}
+
 INTRO = """\
 ### Variational autoencoder: a map you can walk
 The encoder turns an image into a small Gaussian cloud **q(z | x)** (mean μ, spread σ) in a latent space; the decoder

@@ -63,3 +63,18 @@ def test_presenter_mode_from_a_link_and_from_the_switch(browser, app_url, artifa
     assert page.locator("#diff-eta").is_visible()
     assert_no_error_toast(page)
     page.close()
+
+
+def test_a_show_me_preset_sets_its_controls_and_explains_itself(browser, app_url, artifacts_dir):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(app_url + "?tab=diffusion")
+    page.locator("#diffusion-preset input").click()
+    page.get_by_role("option", name="Too few steps").click()
+    page.wait_for_function("document.querySelector('#diffusion-preset-caption').innerText.includes('three DDIM steps')")
+    page.wait_for_function("document.querySelector('#diff-steps input[type=number]').value === '3'")
+    page.locator("#diff-run").click()
+    page.wait_for_function("document.querySelector('#diff-status').innerText.startsWith('Done: DDIM, 3 steps')")
+    page.screenshot(path=str(artifacts_dir / "show-me-preset.png"))
+    assert_no_error_toast(page)
+    page.close()

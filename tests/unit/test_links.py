@@ -94,3 +94,27 @@ def test_a_link_restores_the_values_it_was_made_from(controls):
     tab, restored, presenter, notices = links.restore(query, {"diffusion": controls})
     assert tab == "diffusion" and presenter and not notices
     assert [restored[controls[n]] for n in names] == values
+
+
+# --- presets ride on the same controls ---
+
+
+@pytest.mark.parametrize(
+    "tab", [t for t in __import__("tabs").TABS if getattr(t, "SHOW_ME", None)], ids=lambda t: t.TAB_ID
+)
+def test_every_preset_of_every_tab_sets_controls_the_tab_has(tab):
+    with gr.Blocks() as demo, gr.Tab(tab.TITLE) as container:
+        controls = tab.render(demo, container)
+    for name in tab.SHOW_ME:
+        values, caption = links.preset_values(tab.SHOW_ME, name, controls)
+        assert values and caption.startswith(f"**{name}.**")
+
+
+def test_an_unknown_preset_is_refused(controls):
+    with pytest.raises(ValueError, match="Unknown preset"):
+        links.preset_values({"a": ("caption", {"steps": "3"})}, "b", controls)
+
+
+def test_a_preset_value_outside_its_control_is_caught(controls):
+    with pytest.raises(ValueError, match="outside"):
+        links.preset_values({"a": ("caption", {"steps": "500"})}, "a", controls)

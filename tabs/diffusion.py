@@ -16,8 +16,8 @@ TAB_ID = "diffusion"
 # "Show me…" (tabs.links): each sets a few controls and says what to press and what to look for.
 SHOW_ME = {
     "Too few steps": (
-        "Press **Sample**: three DDIM steps leave noisy, broken shapes (each step jumps a third of the way from "
-        "pure noise on the model's rough guess). Then try 20 and 50 steps with the same seed.",
+        "Press **Sample**: three DDIM steps leave noisy, broken shapes (each step jumps hundreds of timesteps on "
+        "the model's rough guess). Then try 20 and 50 steps with the same seed.",
         {"sampler": "ddim", "steps": "3", "seed": "0", "class": "mixed"},
     ),
     "Noise in every step": (

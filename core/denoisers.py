@@ -114,6 +114,19 @@ class UNet(nn.Module):
         return self.conv_out(F.silu(self.norm_out(h)))
 
 
+def read_unet(weights) -> tuple[UNet, dict]:
+    """A trained UNet (eval mode) from its safetensors file, and the training card written beside it."""
+    import json
+
+    from safetensors.torch import load_file
+
+    card = json.loads(weights.with_suffix(".json").read_text())
+    model = card["model"]
+    unet = UNet(DenoiserConfig(channels=tuple(model["channels"]), embedding=model["embedding"], groups=model["groups"]))
+    unet.load_state_dict({k: v.float() for k, v in load_file(str(weights)).items()})
+    return unet.eval(), card
+
+
 def config_dict(config: DenoiserConfig) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()}
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import torch
 
 from core import assets, diffusion, images, seeding
-from core.denoisers import DenoiserConfig, UNet, labels_for
+from core.denoisers import UNet, labels_for, read_unet
 
 MAX_BATCH = 16
 
@@ -45,14 +45,8 @@ class ShippedDDPM:
 
 
 def read_shipped_ddpm(key: str) -> ShippedDDPM:  # registry loader of "ddpm-mnist" / "ddpm-fashion"
-    from safetensors.torch import load_file
-
-    weights = assets.get(key).files[0].path()
-    card = json.loads(weights.with_suffix(".json").read_text())
-    model = card["model"]
-    unet = UNet(DenoiserConfig(channels=tuple(model["channels"]), embedding=model["embedding"], groups=model["groups"]))
-    unet.load_state_dict({k: v.float() for k, v in load_file(str(weights)).items()})
-    return ShippedDDPM(key, card["config"]["dataset"], unet.eval(), diffusion.make_schedule(card["schedule"]), card)
+    unet, card = read_unet(assets.get(key).files[0].path())
+    return ShippedDDPM(key, card["config"]["dataset"], unet, diffusion.make_schedule(card["schedule"]), card)
 
 
 def shipped(dataset: str) -> ShippedDDPM:

@@ -23,7 +23,7 @@ import torch
 
 from core import assets, flow, images, seeding
 from core import diffusion_models as dm
-from core.denoisers import DenoiserConfig, UNet, labels_for
+from core.denoisers import UNet, labels_for, read_unet
 
 TIME_SCALE = 1000.0
 MAX_STEPS = 200
@@ -52,14 +52,8 @@ class ShippedFlow:
 
 
 def read_shipped_flow(key: str) -> ShippedFlow:  # registry loader of "flow-mnist" / "flow-fashion"
-    from safetensors.torch import load_file
-
-    weights = assets.get(key).files[0].path()
-    card = json.loads(weights.with_suffix(".json").read_text())
-    model = card["model"]
-    unet = UNet(DenoiserConfig(channels=tuple(model["channels"]), embedding=model["embedding"], groups=model["groups"]))
-    unet.load_state_dict({k: v.float() for k, v in load_file(str(weights)).items()})
-    return ShippedFlow(key, card["config"]["dataset"], unet.eval(), card)
+    unet, card = read_unet(assets.get(key).files[0].path())
+    return ShippedFlow(key, card["config"]["dataset"], unet, card)
 
 
 def shipped(dataset: str) -> ShippedFlow:

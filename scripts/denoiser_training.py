@@ -16,12 +16,13 @@ from collections.abc import Callable
 import torch
 
 from core import images
-from core.denoisers import NULL_CLASS, DenoiserConfig, UNet, drop_labels
+from core.denoisers import NULL_CLASS, DenoiserConfig, UNet, config_dict, drop_labels
 from core.device import get_device
 from core.evaluator import evaluate_samples
-from scripts.pipeline import Report, TrainConfig
+from scripts.pipeline import Report, TrainConfig, TrainResult
 
 LABEL_DROPOUT = 0.1  # share of labels replaced by the null class (classifier-free guidance)
+SCORED_PER_CLASS, SCORE_STEPS = 50, 50  # the cards' quality figures (a smoke run on the subsets: 2 and 4)
 EMA_DECAY = 0.999  # the shipped weights are this moving average of the trained ones
 WARMUP_STEPS = 200
 
@@ -90,3 +91,29 @@ def score(draw: Sampler, dataset: str, seed: int, device: torch.device, per_clas
             out["unconditional_class_coverage"] = quality.coverage
     out["fd_floor"] = quality.fd_floor
     return out
+
+
+def train_and_score(
+    config: TrainConfig,
+    report: Report,
+    objective: Objective,
+    sampler_for: Callable[[UNet, int], Sampler],
+    sampler_name: str,
+    card: dict,
+) -> TrainResult:
+    """A trainer's whole run: fit with `objective`, score the weight average with `sampler_for(unet, steps)`,
+    and the card (the network, the shared recipe, how it was scored, and the trainer's own `card` entries)."""
+    ema, running, train_set = fit(config, report, objective)
+    per_class, steps = (SCORED_PER_CLASS, SCORE_STEPS) if config.source == "full" else (2, 4)
+    quality = score(sampler_for(ema, steps), config.dataset, config.seed, get_device(), per_class)
+    data = f"{train_set.info.title}: {len(train_set):,} training images ({config.source} set)"
+    card = {
+        "model": {"architecture": "core.denoisers.UNet", **config_dict(ema.config)},
+        "parameters": sum(p.numel() for p in ema.parameters()),
+        **card,
+        "label_dropout": LABEL_DROPOUT,
+        "ema_decay": EMA_DECAY,
+        "scored_with": f"{sampler_name}, {SCORE_STEPS} steps, {SCORED_PER_CLASS} samples per class + as many unconditional",
+    }
+    metrics = {"final_loss_smoothed": running, **quality}
+    return TrainResult(dict(ema.state_dict()), metrics, data, fp16=False, card=card)

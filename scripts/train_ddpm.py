@@ -20,14 +20,11 @@ import torch
 import torch.nn.functional as F
 
 from core import diffusion
-from core.denoisers import UNet, config_dict
-from core.device import get_device
-from scripts.denoiser_training import EMA_DECAY, LABEL_DROPOUT, fit, score
+from core.denoisers import UNet
+from scripts.denoiser_training import train_and_score
 from scripts.pipeline import Report, TrainConfig, TrainerSpec, TrainResult
 
 SCHEDULE = "cosine"
-SCORED_PER_CLASS = 50
-SCORE_STEPS = 50
 _ALPHAS_CUMPROD = diffusion.make_schedule(SCHEDULE).alphas_cumprod.float()
 
 
@@ -54,23 +51,7 @@ def noise_prediction(unet: UNet, x0: torch.Tensor, labels: torch.Tensor, generat
 
 
 def train(config: TrainConfig, report: Report) -> TrainResult:
-    device = get_device()
-    ema, running, train_set = fit(config, report, noise_prediction)
-
-    full = config.source == "full"
-    per_class, steps = (SCORED_PER_CLASS, SCORE_STEPS) if full else (2, 4)
-    quality = score(ddim_sampler(ema, steps), config.dataset, config.seed, device, per_class)
-    metrics = {"final_loss_smoothed": running, **quality}
-    data = f"{train_set.info.title}: {len(train_set):,} training images ({config.source} set)"
-    card = {
-        "model": {"architecture": "core.denoisers.UNet", **config_dict(ema.config)},
-        "parameters": sum(p.numel() for p in ema.parameters()),
-        "schedule": SCHEDULE,
-        "label_dropout": LABEL_DROPOUT,
-        "ema_decay": EMA_DECAY,
-        "scored_with": f"DDIM, {SCORE_STEPS} steps, {SCORED_PER_CLASS} samples per class + as many unconditional",
-    }
-    return TrainResult(dict(ema.state_dict()), metrics, data, fp16=False, card=card)
+    return train_and_score(config, report, noise_prediction, ddim_sampler, "DDIM", {"schedule": SCHEDULE})
 
 
 SPEC = TrainerSpec(

@@ -20,21 +20,17 @@ import torch
 import torch.nn.functional as F
 
 from core import flow
-from core.denoisers import UNet, config_dict
-from core.device import get_device
+from core.denoisers import UNet
 from core.flow_models import TIME_SCALE, velocity_field
-from scripts.denoiser_training import EMA_DECAY, LABEL_DROPOUT, fit, score
+from scripts.denoiser_training import train_and_score
 from scripts.pipeline import Report, TrainConfig, TrainerSpec, TrainResult
-
-SCORED_PER_CLASS = 50
-SCORE_SOLVER, SCORE_STEPS = "euler", 50
 
 
 def euler_sampler(unet: UNet, steps: int):
     """Noise and labels in, Euler-integrated samples out: how the card scores the model."""
 
     def draw(x0: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        return flow.integrate(velocity_field(unet, labels), x0, SCORE_SOLVER, steps)[-1].clamp(-1, 1)
+        return flow.integrate(velocity_field(unet, labels), x0, "euler", steps)[-1].clamp(-1, 1)
 
     return draw
 
@@ -49,24 +45,11 @@ def velocity_regression(unet: UNet, x1: torch.Tensor, labels: torch.Tensor, gene
 
 
 def train(config: TrainConfig, report: Report) -> TrainResult:
-    device = get_device()
-    ema, running, train_set = fit(config, report, velocity_regression)
-
-    full = config.source == "full"
-    per_class, steps = (SCORED_PER_CLASS, SCORE_STEPS) if full else (2, 4)
-    quality = score(euler_sampler(ema, steps), config.dataset, config.seed, device, per_class)
-    metrics = {"final_loss_smoothed": running, **quality}
-    data = f"{train_set.info.title}: {len(train_set):,} training images ({config.source} set)"
     card = {
-        "model": {"architecture": "core.denoisers.UNet", **config_dict(ema.config)},
-        "parameters": sum(p.numel() for p in ema.parameters()),
         "objective": "conditional flow matching, straight paths, independent coupling, x_0 noise, x_1 data",
         "time_scale": TIME_SCALE,
-        "label_dropout": LABEL_DROPOUT,
-        "ema_decay": EMA_DECAY,
-        "scored_with": f"Euler, {SCORE_STEPS} steps, {SCORED_PER_CLASS} samples per class + as many unconditional",
     }
-    return TrainResult(dict(ema.state_dict()), metrics, data, fp16=False, card=card)
+    return train_and_score(config, report, velocity_regression, euler_sampler, "Euler", card)
 
 
 SPEC = TrainerSpec(

@@ -15,6 +15,7 @@ from gradio.components.plot import PlotData
 from PIL import Image, ImageDraw
 
 from core import diffusion
+from tabs import image_views
 from tabs.image_views import grid_columns, headed, side_by_side, tile
 from tabs.toy_views import plot_data
 
@@ -127,37 +128,14 @@ def forward_points_image(points: torch.Tensor, noise: torch.Tensor, t: int, size
 def quality_figure(table: dict) -> PlotData:
     """Class accuracy and FD-classifier against the number of steps, one line per sampler (benchmark data)."""
     colours = {"ddpm": "#1b9e77", "ddim": "#d95f02", "euler": "#7570b3", "dpm++2m": "#e7298a"}
-    data = []
-    for sampler, title in diffusion.SAMPLERS.items():
-        rows = [r for r in table["rows"] if r["sampler"] == sampler]
-        for key, axis, show in (("class_accuracy", "", True), ("fd_classifier", "2", False)):
-            data.append(
-                {
-                    "type": "scatter",
-                    "mode": "lines+markers",
-                    "x": [r["steps"] for r in rows],
-                    "y": [r[key] for r in rows],
-                    "name": title.split(" (")[0],
-                    "legendgroup": sampler,
-                    "showlegend": show,
-                    "line": {"color": colours.get(sampler, "#444")},
-                    "xaxis": f"x{axis}",
-                    "yaxis": f"y{axis}",
-                }
-            )
-    layout = {
-        "height": 420,
-        "margin": {"l": 60, "r": 10, "t": 50, "b": 40},
-        "title": {
-            "text": f"Quality vs steps ({table['samples']} {table['dataset']} samples per point; measured by the benchmark)",
-            "x": 0.02,
-            "font": {"size": 13},
-        },
-        "legend": {"orientation": "h", "y": 1.1},
-        "plot_bgcolor": "white",
-        "xaxis": {"type": "log", "anchor": "y", "matches": "x2", "showticklabels": False},
-        "yaxis": {"domain": [0.55, 1.0], "title": {"text": "class accuracy"}, "range": [0, 1.02]},
-        "xaxis2": {"type": "log", "anchor": "y2", "title": {"text": "sampling steps (network evaluations)"}},
-        "yaxis2": {"domain": [0.0, 0.45], "type": "log", "title": {"text": "FD-classifier"}},
-    }
-    return plot_data(data, layout)
+    lines = [
+        (
+            title.split(" (")[0],
+            [r for r in table["rows"] if r["sampler"] == sampler],
+            colours.get(sampler, "#444"),
+            "solid",
+        )
+        for sampler, title in diffusion.SAMPLERS.items()
+    ]
+    title = f"Quality vs steps ({table['samples']} {table['dataset']} samples per point; measured by the benchmark)"
+    return image_views.quality_figure(lines, title, "sampling steps (network evaluations)", "steps")

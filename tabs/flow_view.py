@@ -8,6 +8,7 @@ from gradio.components.plot import PlotData
 
 from core import flow, toy2d
 from core.flow_models import Frame, Race
+from tabs import image_views
 from tabs.image_views import grid_columns, headed, side_by_side, strip_with_labels, tile
 from tabs.toy_views import plot_data
 
@@ -158,46 +159,17 @@ def race_image(race: Race, images: int = 4, frames: int = 8) -> np.ndarray:
 
 def image_quality_figure(flow_table: dict, diffusion_table: dict | None) -> PlotData:
     """Class accuracy and FD-classifier against network evaluations: the flow's solvers and the DDPM's DDIM."""
-    lines = {
-        f"flow, {flow.SOLVERS[s].split(' (')[0]}": [r for r in flow_table["rows"] if r["solver"] == s]
+    lines = [
+        (
+            f"flow, {flow.SOLVERS[s].split(' (')[0]}",
+            [r for r in flow_table["rows"] if r["solver"] == s],
+            SOLVER_COLOURS[s],
+            "solid",
+        )
         for s in ("euler", "midpoint")
-    }
+    ]
     if diffusion_table is not None and diffusion_table.get("dataset") == flow_table["dataset"]:
-        lines["diffusion, DDIM"] = [
-            {**r, "evaluations": r["steps"]} for r in diffusion_table["rows"] if r["sampler"] == "ddim"
-        ]
-    colours = [SOLVER_COLOURS["euler"], SOLVER_COLOURS["midpoint"], "#2166ac"]
-    data = []
-    for i, (name, rows) in enumerate(lines.items()):
-        for key, axis, show in (("class_accuracy", "", True), ("fd_classifier", "2", False)):
-            data.append(
-                {
-                    "type": "scatter",
-                    "mode": "lines+markers",
-                    "x": [r["evaluations"] for r in rows],
-                    "y": [r[key] for r in rows],
-                    "name": name,
-                    "legendgroup": name,
-                    "showlegend": show,
-                    "line": {"color": colours[i % len(colours)], "dash": "dot" if "DDIM" in name else "solid"},
-                    "xaxis": f"x{axis}",
-                    "yaxis": f"y{axis}",
-                }
-            )
-    layout = {
-        "height": 420,
-        "margin": {"l": 60, "r": 10, "t": 50, "b": 40},
-        "title": {
-            "text": f"Quality vs cost ({flow_table['samples']} {flow_table['dataset']} samples per point; "
-            "measured by the benchmark)",
-            "x": 0.02,
-            "font": {"size": 13},
-        },
-        "legend": {"orientation": "h", "y": 1.1},
-        "plot_bgcolor": "white",
-        "xaxis": {"type": "log", "anchor": "y", "matches": "x2", "showticklabels": False},
-        "yaxis": {"domain": [0.55, 1.0], "title": {"text": "class accuracy"}, "range": [0, 1.02]},
-        "xaxis2": {"type": "log", "anchor": "y2", "title": {"text": "network evaluations"}},
-        "yaxis2": {"domain": [0.0, 0.45], "type": "log", "title": {"text": "FD-classifier"}},
-    }
-    return plot_data(data, layout)
+        ddim = [{**r, "evaluations": r["steps"]} for r in diffusion_table["rows"] if r["sampler"] == "ddim"]
+        lines.append(("diffusion, DDIM", ddim, "#2166ac", "dot"))
+    title = f"Quality vs cost ({flow_table['samples']} {flow_table['dataset']} samples per point; measured by the benchmark)"
+    return image_views.quality_figure(lines, title, "network evaluations", "evaluations")

@@ -8,6 +8,7 @@ import textwrap
 
 import numpy as np
 import torch
+from gradio.components.plot import PlotData
 from PIL import Image, ImageDraw
 
 from core import images
@@ -123,3 +124,39 @@ def gif_of_pictures(pictures: list[np.ndarray], caption: str, seconds_per_frame:
     buffer = io.BytesIO()
     frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
     return buffer.getvalue()
+
+
+def quality_figure(lines: list[tuple[str, list[dict], str, str]], title: str, x_title: str, x_key: str) -> PlotData:
+    """Class accuracy (top) and FD-classifier (bottom) against cost, one line per (name, rows, colour, dash);
+    rows are benchmark rows with `x_key`, class_accuracy and fd_classifier."""
+    from tabs.toy_views import plot_data
+
+    data = []
+    for name, rows, colour, dash in lines:
+        for key, axis, show in (("class_accuracy", "", True), ("fd_classifier", "2", False)):
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines+markers",
+                    "x": [r[x_key] for r in rows],
+                    "y": [r[key] for r in rows],
+                    "name": name,
+                    "legendgroup": name,
+                    "showlegend": show,
+                    "line": {"color": colour, "dash": dash},
+                    "xaxis": f"x{axis}",
+                    "yaxis": f"y{axis}",
+                }
+            )
+    layout = {
+        "height": 420,
+        "margin": {"l": 60, "r": 10, "t": 50, "b": 40},
+        "title": {"text": title, "x": 0.02, "font": {"size": 13}},
+        "legend": {"orientation": "h", "y": 1.1},
+        "plot_bgcolor": "white",
+        "xaxis": {"type": "log", "anchor": "y", "matches": "x2", "showticklabels": False},
+        "yaxis": {"domain": [0.55, 1.0], "title": {"text": "class accuracy"}, "range": [0, 1.02]},
+        "xaxis2": {"type": "log", "anchor": "y2", "title": {"text": x_title}},
+        "yaxis2": {"domain": [0.0, 0.45], "type": "log", "title": {"text": "FD-classifier"}},
+    }
+    return plot_data(data, layout)

@@ -76,12 +76,12 @@ DDPM_CHECKPOINTS: dict[str, tuple[str, str, str | None]] = {
 FLOW_CHECKPOINTS: dict[str, tuple[str, str, str | None]] = {
     "flow-mnist": (
         "MNIST",
-        "3e3c8ac0274fa1d2984e789026f1a0462318d20635cf5797ac70bb70fc4414d3",
+        "8d526fabf45a2109d95ab56b8495011a16e2a3b83ff4d2ad30a26ba7f3b27e59",
         None,
     ),
     "flow-fashion": (
         "Fashion-MNIST",
-        "6cf88ae470ee9b4f1863b24c2bdeb1c616db9d62eb1c8b4c5a64ed5ea693258c",
+        "293b4bce838cdaa1e93acbb8dc7752347a5a07c8b251bc320dafa15d6dc2fd65",
         None,
     ),
 }

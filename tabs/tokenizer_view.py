@@ -175,3 +175,31 @@ MERGE_HEADERS = ["rank", "left", "right", "merged"]
 
 def merge_rows(trained: TrainedBPE, limit: int = 500) -> list[list]:
     return [[rank, left, right, left + right] for rank, (left, right) in enumerate(trained.merges[:limit])]
+
+
+# Runs in the browser on every comparison (gr.HTML js_on_load): hover and click highlighting across columns.
+COMPARE_JS = """
+const mark = (event, cls) => {
+  const hit = event.target.closest('.tok, .tid');
+  if (!hit) return;
+  const s = +hit.dataset.s, e = +hit.dataset.e;
+  element.querySelectorAll('.' + cls).forEach(x => x.classList.remove(cls));
+  element.querySelectorAll('.tok, .tid').forEach(x => {
+    const xs = +x.dataset.s, xe = +x.dataset.e;
+    if ((xs < e && s < xe) || (xs === s && xe === e)) x.classList.add(cls);
+  });
+  if (cls === 'linked') {
+    element.querySelectorAll('.selected').forEach(x => x.classList.remove('selected'));
+    hit.classList.add('selected');
+    const column = hit.closest('.tokx-col');
+    column._tokens = column._tokens || JSON.parse(column.dataset.tokens);
+    const [id, piece, hex, kind] = column._tokens[+hit.dataset.i];
+    const detail = element.querySelector('.tokx-detail');
+    if (detail) detail.textContent = `${column.dataset.title} · token ${+hit.dataset.i + 1} of ${column.dataset.n}`
+      + ` · id ${id} · piece ${JSON.stringify(piece)} · bytes ${hex || 'none'} · characters ${s}–${e}`
+      + (kind === 'normal' ? '' : ` · ${kind}`);
+  }
+};
+element.addEventListener('click', event => mark(event, 'linked'));
+element.addEventListener('mouseover', event => mark(event, 'hovered'));
+"""

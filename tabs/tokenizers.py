@@ -262,7 +262,7 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
                 hub_add = gr.Button("Add from Hub", scale=1, elem_id="tok-hub-add")
             hub_notice = gr.Markdown(elem_id="tok-hub-notice")  # its own line: redraws never overwrite it
             notice = gr.Markdown(elem_id="tok-notice")
-            comparison = gr.HTML(elem_id="tok-compare-view", js_on_load=COMPARE_JS)
+            comparison = gr.HTML(elem_id="tok-compare-view", js_on_load=view.COMPARE_JS)
             timing = gr.Markdown(elem_id="tok-timing")
             stats = gr.Dataframe(headers=view.STATS_HEADERS, label="Statistics", interactive=False, elem_id="tok-stats")
             with gr.Accordion("Per-token table (ids, bytes, character spans)", open=False):
@@ -310,7 +310,7 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
                     scale=1,
                     elem_id="tok-merges",
                 )
-                trained_view = gr.HTML(elem_id="tok-trained-view", js_on_load=COMPARE_JS)
+                trained_view = gr.HTML(elem_id="tok-trained-view", js_on_load=view.COMPARE_JS)
         with gr.Tab("Tokens per language", id="tok-langs") as langs_tab:
             gr.Markdown("The same meaning costs very different numbers of tokens across languages and scripts.")
             chart_btn = gr.Button("Redraw chart", elem_id="tok-chart-btn")
@@ -350,32 +350,6 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
     # column whose character span overlaps lights up; a click also fills the detail line.
     return {"text": text, "whitespace": show_ws}
 
-
-COMPARE_JS = """
-const mark = (event, cls) => {
-  const hit = event.target.closest('.tok, .tid');
-  if (!hit) return;
-  const s = +hit.dataset.s, e = +hit.dataset.e;
-  element.querySelectorAll('.' + cls).forEach(x => x.classList.remove(cls));
-  element.querySelectorAll('.tok, .tid').forEach(x => {
-    const xs = +x.dataset.s, xe = +x.dataset.e;
-    if ((xs < e && s < xe) || (xs === s && xe === e)) x.classList.add(cls);
-  });
-  if (cls === 'linked') {
-    element.querySelectorAll('.selected').forEach(x => x.classList.remove('selected'));
-    hit.classList.add('selected');
-    const column = hit.closest('.tokx-col');
-    column._tokens = column._tokens || JSON.parse(column.dataset.tokens);
-    const [id, piece, hex, kind] = column._tokens[+hit.dataset.i];
-    const detail = element.querySelector('.tokx-detail');
-    if (detail) detail.textContent = `${column.dataset.title} · token ${+hit.dataset.i + 1} of ${column.dataset.n}`
-      + ` · id ${id} · piece ${JSON.stringify(piece)} · bytes ${hex || 'none'} · characters ${s}–${e}`
-      + (kind === 'normal' ? '' : ` · ${kind}`);
-  }
-};
-element.addEventListener('click', event => mark(event, 'linked'));
-element.addEventListener('mouseover', event => mark(event, 'hovered'));
-"""
 
 CSS = """
 .tokx-grid { display: grid; gap: 12px; }

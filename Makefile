@@ -7,13 +7,14 @@
 #   make gans   retrain the two shipped DCGAN snapshot series (needs make data; ~20 min on 2 cores)
 #   make ddpms  retrain the two shipped image DDPMs (needs make data; ~35 min each on 2 cores)
 #   make flows  retrain the two shipped image flows (needs make data; ~45 min each on 2 cores)
+#   make tinysd retrain the guidance tab's TinySD pipeline (needs make data; ~1 hour on 2 cores)
 #   make audit  check the pinned requirements against the PyPI / OSV vulnerability data (needs the internet)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench install install-dev chromium data vaes gans ddpms flows audit
+.PHONY: run test lint bench install install-dev chromium data vaes gans ddpms flows tinysd audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +75,10 @@ ddpms: data
 flows: data
 	$(BIN)/python -m scripts.train flow --dataset mnist
 	$(BIN)/python -m scripts.train flow --dataset fashion
+	$(BIN)/python -m scripts.record_hashes
+
+tinysd: data
+	$(BIN)/python -m scripts.train tinysd --dataset captioned
 	$(BIN)/python -m scripts.record_hashes
 
 # pip-audit asks PyPI's JSON API (or OSV) about every pinned requirement: it needs those services,

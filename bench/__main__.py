@@ -24,6 +24,7 @@ from bench import (
     evaluator,
     flow,
     gan,
+    guidance,
     load,
     tokenizers,
     vae,
@@ -37,6 +38,7 @@ SECTIONS = {
     "gan": gan.run,
     "diffusion": diffusion.run,
     "flow": flow.run,
+    "guidance": guidance.run,
     "load": load.run,  # 50 simulated students for 5 minutes against a fresh server
 }
 ON_REQUEST = {"load"}  # long and server-wide: runs only when named

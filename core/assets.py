@@ -29,6 +29,7 @@ from core.checkpoints import (
     EVALUATOR_MNIST_SHA256,
     FLOW_CHECKPOINTS,
     GPT_KJV_SHA256,
+    TINYSD_CAPTIONED_FILES,
     VAE_CHECKPOINTS,
 )
 from core.hub import HubStatus, hub_status  # noqa: F401  (part of this module's interface)
@@ -277,6 +278,19 @@ REGISTRY: dict[str, Asset] = {
         *(
             _trained_asset(key, f"Flow matching ({title})", "core.flow_models:read_shipped_flow", weights, None)
             for key, (title, weights, _) in FLOW_CHECKPOINTS.items()
+        ),
+        # ---- TinySD, a diffusers pipeline folder: python -m scripts.train tinysd --dataset captioned
+        Asset(
+            key="tinysd-captioned",
+            kind="model",
+            title="TinySD (captioned MNIST + Fashion-MNIST)",
+            loader="core.guidance:read_tinysd",
+            source="trained by this project (card: assets/checkpoints/tinysd-captioned.json)",
+            licence="same as this project",
+            files=tuple(
+                EmbeddedFile(f"assets/checkpoints/tinysd-captioned/{name}", sha, published_hash=False)
+                for name, sha in TINYSD_CAPTIONED_FILES.items()
+            ),
         ),
     ]
 }

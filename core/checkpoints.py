@@ -85,3 +85,18 @@ FLOW_CHECKPOINTS: dict[str, tuple[str, str, str | None]] = {
         None,
     ),
 }
+
+# TinySD (python -m scripts.train tinysd --dataset captioned), a diffusers pipeline folder in
+# assets/checkpoints/tinysd-captioned/: every file inside it and its hash.
+TINYSD_CAPTIONED_FILES: dict[str, str] = {
+    "model_index.json": "d34ebfa1831c9990a5ed7986d550296516da01394d6eb9a128d444557a84d513",
+    "scheduler/scheduler_config.json": "28d1a009dfa466938be057413130d37105fb555c44c7c403af4cbdb4c3194f5c",
+    "text_encoder/config.json": "dab82007cfbd87ba4a076375d139056a423a0e784e519dfb921aad648ae4774e",
+    "text_encoder/model.safetensors": "c45b4b6cf8c5de1f57d3ef6ecc773bf2747dca877dce75f743c00acb3a7cb9b6",
+    "tokenizer/tokenizer.json": "98280376f566d5c3a397eb49033aa9c1c88a3fdddd6ebe236f55accf97840a84",
+    "tokenizer/tokenizer_config.json": "e77122351ac60ce3c2de467caa449985b178cee33b4ce8f3d8f216d7674c23bd",
+    "unet/config.json": "0841fc6a2b9da4eb6e92bf0c4b03bcde613a1985948a3f631d1a45d5f777a0d3",
+    "unet/diffusion_pytorch_model.safetensors": "675bcfb7bc1adb7833eabf7533429538ce7719cf0b8ba756dd0e7eff1fbd07e4",
+    "vae/config.json": "1d87e5c5ad0a9ec99fe98aa5566d0b9f68df683a137ec644e5ffb3d207468222",
+    "vae/diffusion_pytorch_model.safetensors": "23c52f5204ab87fdf7e99278caa735d82a4afe1610594d3676a81fbecf3135d2",
+}

@@ -147,3 +147,13 @@ def single_cpu_thread():
             _single_thread_users -= 1
             if _single_thread_users == 0:
                 torch.set_num_threads(_threads_before)
+
+
+def gpu_task(fn):
+    """`fn` as GPU work: on a Hugging Face ZeroGPU Space (SPACES_ZERO_GPU set) the `spaces` package's
+    GPU decorator, which attaches a GPU for the call; everywhere else `fn` unchanged."""
+    if os.environ.get("SPACES_ZERO_GPU", "").strip().lower() in ("1", "true"):
+        import spaces  # preinstalled on Spaces; not a requirement of this project
+
+        return spaces.GPU(fn)
+    return fn

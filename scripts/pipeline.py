@@ -52,6 +52,9 @@ class TrainResult:
     card: dict = field(default_factory=dict)  # extra card entries (e.g. a model's architecture)
     # extra files written beside the weights as <name><suffix>, e.g. {".umap.pkl": b"..."}
     files: dict[str, bytes] = field(default_factory=dict)
+    # A model kept in its library's own folder layout (e.g. a diffusers pipeline) instead of one
+    # safetensors file: save_folder(folder) writes it there; state_dict is then left empty.
+    save_folder: Callable[[Path], None] | None = None
 
 
 Report = Callable[..., None]
@@ -94,6 +97,8 @@ def run(spec: TrainerSpec, config: TrainConfig) -> Path:
     bar.close()
 
     config.out_dir.mkdir(parents=True, exist_ok=True)
+    if result.save_folder is not None:
+        return _save_folder_model(config, result, seconds, history)
     weights = config.out_dir / f"{config.name}.safetensors"
     dtype = torch.float16 if result.fp16 else torch.float32
     # floating-point tensors in the chosen precision; integer tensors (token id tables) unchanged
@@ -110,21 +115,54 @@ def run(spec: TrainerSpec, config: TrainConfig) -> Path:
         extra.write_bytes(content)
         extra_files[extra.name] = sha256_of(extra)
     card = {
+        **_card_head(config, result, seconds),
+        "weights": weights.name,
+        "weights_dtype": "float16" if result.fp16 else "float32",
+        "weights_sha256": sha256_of(weights),
+        **({"files_sha256": extra_files} if extra_files else {}),
+        "metrics": {k: round(float(v), 5) for k, v in result.metrics.items()},
+        **_card_tail(config, result, history),
+    }
+    card_path = config.out_dir / f"{config.name}.json"
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    return card_path
+
+
+def _card_head(config: TrainConfig, result: TrainResult, seconds: float) -> dict:
+    return {
         "name": config.name,
         "data": result.data,
         "config": {k: _portable(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
         "steps": config.steps,
         "wall_time_s": round(seconds, 1),
         "device": describe(get_device()).summary,
-        "weights": weights.name,
-        "weights_dtype": "float16" if result.fp16 else "float32",
-        "weights_sha256": sha256_of(weights),
-        **({"files_sha256": extra_files} if extra_files else {}),
+    }
+
+
+def _card_tail(config: TrainConfig, result: TrainResult, history: list[dict]) -> dict:
+    return {
         "metrics": {k: round(float(v), 5) for k, v in result.metrics.items()},
         "history": result.history or history,
         **result.card,
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": f"python -m scripts.train {config.what} --dataset {config.dataset}",
+    }
+
+
+def _save_folder_model(config: TrainConfig, result: TrainResult, seconds: float, history: list[dict]) -> Path:
+    """A folder model: out_dir/<name>/ in its library's layout, its card out_dir/<name>.json with every file's hash."""
+    import shutil
+
+    folder = config.out_dir / config.name
+    if folder.exists():
+        shutil.rmtree(folder)  # a retrained model replaces the old one entirely
+    result.save_folder(folder)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    card = {
+        **_card_head(config, result, seconds),
+        "folder": folder.name,
+        "files_sha256": {str(p.relative_to(folder)): sha256_of(p) for p in files},
+        **_card_tail(config, result, history),
     }
     card_path = config.out_dir / f"{config.name}.json"
     card_path.write_text(json.dumps(card, indent=2) + "\n")

@@ -21,6 +21,8 @@ from core.assets import ASSETS_DIR, REPO_ROOT
 FAMILIES = ("vae-", "dcgan-", "ddpm-", "flow-")
 
 HASHES_PY = REPO_ROOT / "core" / "checkpoints.py"
+# models kept as a folder (a diffusers pipeline): a table of {file inside the folder: hash}
+FOLDERS = {"tinysd-captioned": "TINYSD_CAPTIONED_FILES"}
 CONSTANTS = {
     "evaluator-mnist": "EVALUATOR_MNIST_SHA256",
     "evaluator-fashion": "EVALUATOR_FASHION_SHA256",
@@ -34,9 +36,13 @@ def updated_source(source: str) -> tuple[str, list[str]]:
     for card_path in sorted((ASSETS_DIR / "checkpoints").glob("*.json")):
         card = json.loads(card_path.read_text())
         name, weights = card.get("name"), card.get("weights_sha256")
-        if not name or not weights:
+        if name in FOLDERS and card.get("files_sha256"):
+            pattern = re.compile(rf"^{FOLDERS[name]}: dict\[str, str\] = \{{\n.*?^\}}$", re.MULTILINE | re.DOTALL)
+            rows = "".join(f'    "{path}": "{sha}",\n' for path, sha in sorted(card["files_sha256"].items()))
+            replacement = f"{FOLDERS[name]}: dict[str, str] = {{\n{rows}}}"
+        elif not name or not weights:
             continue
-        if name in CONSTANTS:
+        elif name in CONSTANTS:
             pattern = re.compile(rf'^({CONSTANTS[name]} = )"[0-9a-f]*"$', re.MULTILINE)
             replacement = rf'\g<1>"{weights}"'
         elif name.startswith(FAMILIES):
@@ -50,7 +56,10 @@ def updated_source(source: str) -> tuple[str, list[str]]:
             replacement = f'    "{name}": (\n        \\g<1>,\n        "{weights}",\n        {extra_text},\n    ),'
         else:
             continue
-        new, count = pattern.subn(replacement, source)
+        if name in FOLDERS:  # a literal replacement: no backslash escapes to interpret
+            new, count = pattern.subn(lambda _, text=replacement: text, source)
+        else:
+            new, count = pattern.subn(replacement, source)
         if count != 1:
             raise SystemExit(f"{name}: expected one entry for it in core/checkpoints.py, found {count}")
         if new != source:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from scripts import pipeline, train_dcgan, train_ddpm, train_evaluator, train_flow, train_gpt, train_vae
+from scripts import pipeline, train_dcgan, train_ddpm, train_evaluator, train_flow, train_gpt, train_tinysd, train_vae
 
 TRAINERS: dict[str, pipeline.TrainerSpec] = {
     "evaluator": train_evaluator.SPEC,
@@ -21,6 +21,7 @@ TRAINERS: dict[str, pipeline.TrainerSpec] = {
     "dcgan": train_dcgan.SPEC,
     "ddpm": train_ddpm.SPEC,
     "flow": train_flow.SPEC,
+    "tinysd": train_tinysd.SPEC,
     **train_vae.SPECS,
 }
 

@@ -10,6 +10,6 @@ presets that each show one phenomenon ({name: (caption, {control name: value})},
 To add a tab: write tabs/<concept>.py and add its module to TABS, in the order the tabs appear.
 """
 
-from tabs import attention, diffusion, flow, gan, tokenizers, vae
+from tabs import attention, diffusion, flow, gan, guidance, tokenizers, vae
 
-TABS = [tokenizers, attention, vae, gan, diffusion, flow]
+TABS = [tokenizers, attention, vae, gan, diffusion, flow, guidance]

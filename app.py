@@ -10,13 +10,14 @@ import os
 
 import gradio as gr
 
-from tabs import TABS, bertviz_view, header, links
+from tabs import TABS, bertviz_view, gradio_fixes, header, links, sessions
 
 CACHE_CLEANUP = (600, 3600)  # (how often, how old) in seconds
 MAX_UPLOAD = "2mb"  # uploads are drawings and small images; anything larger is refused by the server
 
 
 def build_app() -> gr.Blocks:
+    gradio_fixes.apply()  # identical pictures returned at once no longer break each other's downloads
     gr.set_static_paths(bertviz_view.static_paths())  # only the vendored d3/jQuery the BertViz views load
     # Files Gradio caches for the browser (exports, uploads) are deleted an hour after they were made.
     with gr.Blocks(title=header.TITLE, delete_cache=CACHE_CLEANUP) as demo:
@@ -29,6 +30,7 @@ def build_app() -> gr.Blocks:
                     linked[tab.TAB_ID] = tab.render(demo, container) or {}
         presets = {tab.TAB_ID: getattr(tab, "SHOW_ME", {}) for tab in TABS}
         links.wire(demo, tabs_container, linked, copy_rows, presets, presenter, link_notice)
+        sessions.register(demo)  # a closed page's state is freed after a minute, not an hour
     # Heavy work waits in the queue (with a visible position) instead of piling onto 2 cores.
     demo.queue(default_concurrency_limit=2, max_size=64)
     return demo

@@ -194,14 +194,15 @@ def curve_chart():
         for key, name in (("mnist", 'digits ("a handwritten seven")'), ("fashion", 'clothes ("a photo of a sneaker")'))
     ]
     figure = quality_figure(lines, "TinySD: prompt adherence vs guidance scale", "guidance scale", "scale")
+    names = {"mnist": "digits", "fashion": "clothes"}
     effects = "; ".join(
-        f"{e['dataset']}: the negated class made {e['share_without']:.0%} of the images without the negative prompt, "
-        f"{e['share_with']:.0%} with it"
+        f"{names.get(e['dataset'], e['dataset'])}: {e['share_without']:.0%} on average, {e['share_with']:.0%} when "
+        "named as the negative prompt"
         for e in negative
     )
-    return (
-        figure,
-        f"Measured when TinySD was trained ({how}). Negative prompt at scale {negative[0]['scale']:g}, generic prompt: {effects}.",
+    return figure, (
+        f"Measured when TinySD was trained ({how}). Negative prompt (scale {negative[0]['scale']:g}, generic prompt "
+        f"such as 'a handwritten digit'), share of images showing a class: {effects}."
     )
 
 

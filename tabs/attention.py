@@ -18,6 +18,8 @@ from core import next_token as next_tokens
 from core.device import describe
 from tabs import attention_view as view
 from tabs import bertviz_view
+from tabs.exports import export_path
+from tabs.image_views import png_bytes, stamped
 
 TITLE = "Attention"
 TAB_ID = "attention"
@@ -141,6 +143,21 @@ def select_head(text: str, model: str, layer: float, head: float, query: float):
     return view.grid_figure(run.attentions, (layer, head)), *_head_views(run, layer, head, query)
 
 
+def export_png(text: str, model: str, layer: float, head: float, query: float):
+    """The grid and the chosen head as a PNG, stamped with the model, the text and the head."""
+    run = _run(text, model)
+    layer, head, _ = _clamp(run, layer, head, query)
+    title = models.MODELS.get(model, model.removeprefix(models.HUB_PREFIX) if isinstance(model, str) else "?")
+    excerpt = (text or "").strip().replace("\n", " ")
+    excerpt = excerpt if len(excerpt) <= 300 else excerpt[:300] + "…"
+    caption = f"{title}: layer {layer}, head {head}; {len(run.labels)} tokens\nText: {excerpt}"
+    if run.notice:
+        caption += f"\n{run.notice}"
+    path = export_path(f"attention-{model.replace('/', '_').replace(':', '_')}-L{layer}H{head}.png")
+    path.write_bytes(png_bytes(stamped(view.attention_picture(run.attentions, run.labels, layer, head), caption)))
+    return str(path)
+
+
 def select_query(text: str, model: str, layer: float, head: float, query: float):
     run = _run(text, model)
     layer, head, query = _clamp(run, layer, head, query)
@@ -248,6 +265,9 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
         with gr.Tab("All heads", id="att-grid-tab"):
             grid = gr.Plot(elem_id="att-grid")
             enlarged = gr.Plot(elem_id="att-head-plot")
+            with gr.Row():
+                export_btn = gr.Button("Export PNG", size="sm", scale=0, elem_id="att-export")
+                export_file = gr.File(label="All heads and the chosen one, stamped", scale=3, elem_id="att-export-file")
         with gr.Tab("BertViz", id="att-bertviz-tab"):
             gr.Markdown(
                 "BertViz's own views (Vig 2019), running offline. **Head view**: hover a token to see where every head of the "
@@ -314,6 +334,7 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
         head,
         query,
     ]
+    export_btn.click(export_png, inputs, export_file, api_name="attention_export")
     hub_add.click(add_hub_model, [hub_id, hub_models], [model, hub_models, hub_notice], api_name="add_hub_model").then(
         analyse, inputs, outputs, api_visibility="private"
     )

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 import torch
+from PIL import Image, ImageDraw
 from plotly.subplots import make_subplots  # inside_figure's two panels
 
 from core.attention import HeadComputation, HeadStats
@@ -204,3 +207,63 @@ def next_token_figure(
     )
     figure.update_xaxes(tickangle=-50)
     return figure
+
+
+# --- the exported picture (PNG): the grid and the enlarged head, drawn server-side ---
+
+_BLUES = np.array(
+    [[int(v) for v in colour[4:-1].split(",")] for colour in plotly.colors.sequential.Blues], dtype=np.float32
+)  # the figures' colour scale, as RGB stops from weight 0 to 1
+
+
+def _coloured(weights: np.ndarray) -> np.ndarray:
+    """Weights in [0, 1] (any shape) -> RGB uint8 on the Blues scale."""
+    position = np.clip(weights, 0, 1) * (len(_BLUES) - 1)
+    low = np.floor(position).astype(int).clip(0, len(_BLUES) - 2)
+    frac = (position - low)[..., None]
+    return (_BLUES[low] * (1 - frac) + _BLUES[low + 1] * frac).round().astype(np.uint8)
+
+
+def _heat(matrix: torch.Tensor, cell: int) -> Image.Image:
+    pixels = _coloured(matrix.float().numpy())
+    return Image.fromarray(np.kron(pixels, np.ones((cell, cell, 1), dtype=np.uint8)))
+
+
+def attention_picture(attentions: torch.Tensor, labels: list[str], layer: int, head: int) -> np.ndarray:
+    """Every head (pooled tiles, the chosen one outlined) above the chosen head with token labels, RGB."""
+    L, H, T, _ = attentions.shape
+    tile_cell = max(1, 64 // min(T, GRID_CELLS))
+    tile = min(T, GRID_CELLS) * tile_cell
+    gap, left = 6, 30
+    cell = min(24, max(3, 720 // T))
+    label_width = 6 * min(14, max(len(t) for t in labels) + 4) if cell >= 10 else 0
+    grid_width, grid_height = left + H * (tile + gap), 16 + L * (tile + gap)
+    head_side = label_width + T * cell
+    width = max(grid_width, head_side + 10)
+    canvas = Image.new("RGB", (width, grid_height + 24 + head_side), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    for h in range(H):
+        draw.text((left + h * (tile + gap) + tile // 2 - 6, 2), f"h{h}", fill=(0, 0, 0))
+    for lay in range(L):
+        y = 16 + lay * (tile + gap)
+        draw.text((4, y + tile // 2 - 6), f"L{lay}", fill=(0, 0, 0))
+        for h in range(H):
+            x = left + h * (tile + gap)
+            canvas.paste(_heat(_pool(attentions[lay, h], GRID_CELLS), tile_cell), (x, y))
+            if (lay, h) == (layer, head):
+                draw.rectangle((x - 3, y - 3, x + tile + 2, y + tile + 2), outline=(230, 126, 34), width=3)
+    top = grid_height + 6
+    draw.text(
+        (4, top), f"Layer {layer}, head {head}: rows = query (attends from), columns = key (attends to)", fill=(0, 0, 0)
+    )
+    top += 18
+    canvas.paste(_heat(attentions[layer, head], cell), (label_width, top + label_width))
+    if label_width:  # token labels: rows on the left, columns written downwards above the map
+        names = [f"{i}:{t}"[:14] for i, t in enumerate(labels)]
+        column_labels = Image.new("RGB", (label_width, T * cell), (255, 255, 255))
+        column_draw = ImageDraw.Draw(column_labels)
+        for i, name in enumerate(names):
+            draw.text((2, top + label_width + i * cell + (cell - 11) // 2), name, fill=(0, 0, 0))
+            column_draw.text((2, i * cell + (cell - 11) // 2), name, fill=(0, 0, 0))
+        canvas.paste(column_labels.rotate(90, expand=True), (label_width, top))
+    return np.asarray(canvas)

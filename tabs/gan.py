@@ -22,6 +22,8 @@ from core.gan2d import GAN2D, LOSSES, NOISES, OPTIMIZERS, PRESETS, GANConfig
 from core.live_slots import LIVE_TRAINING, waiting_message
 from tabs import gan_images
 from tabs import gan_view as view
+from tabs.exports import export_path
+from tabs.image_views import png_bytes, stamped
 
 TITLE = "GAN"
 TAB_ID = "gan"
@@ -135,9 +137,8 @@ def _ready(session: GANSession | None, config: GANConfig, drawing) -> tuple[GANS
     return session, "Started a fresh GAN."
 
 
-def _views(gan: GAN2D, layers: list[str], note: str = "", curves: bool = True):
-    """Field image, curves (or no change when `curves` is False) and the status line."""
-    frame = gan.frame()
+def _status_line(gan: GAN2D, note: str = "") -> str:
+    """'Step N. D loss ..., G loss .... MMD ..., modes covered ...' and the note."""
     latest: dict[str, float] = {}  # the newest value of each loss (entries written by measure() carry none)
     for entry in reversed(gan.history):
         for key in ("d_loss", "g_loss"):
@@ -153,8 +154,13 @@ def _views(gan: GAN2D, layers: list[str], note: str = "", curves: bool = True):
         metrics = f" MMD {m['mmd']:.4f}" + (
             f", modes covered {m['coverage']:.0%}" if m.get("coverage") is not None else ""
         )
-    status = f"Step {gan.step:,}." + (f" {losses}." if losses else "") + f"{metrics} {note}"
-    status = status.strip()
+    return (f"Step {gan.step:,}." + (f" {losses}." if losses else "") + f"{metrics} {note}").strip()
+
+
+def _views(gan: GAN2D, layers: list[str], note: str = "", curves: bool = True):
+    """Field image, curves (or no change when `curves` is False) and the status line."""
+    frame = gan.frame()
+    status = _status_line(gan, note)
     return (
         view.field_image(frame, set(layers)),
         view.curves_figure(frame.history) if curves else gr.update(),
@@ -244,6 +250,28 @@ def open_tab(session, layers, drawing, *settings):
     return reset(session, layers, drawing, *settings)
 
 
+def describe(config: GANConfig) -> str:
+    """The settings that made a picture, in one line (stamped on exports)."""
+    text = (
+        f"2-D GAN on {config.dataset}, {config.loss} loss, {config.optimizer} (lr G {config.lr_g:g}, D {config.lr_d:g}), "
+        f"{config.d_steps} D step(s) per G step, {config.noise} noise of {config.noise_dim} dims, "
+        f"{config.depth} hidden layer(s) of {config.hidden}, batch {config.batch_size}, seed {config.seed}"
+    )
+    return text + (f", gradient penalty {config.gp_weight:g}" if config.loss == "wgan-gp" else "")
+
+
+def export_png(session, layers):
+    """The picture on screen as a PNG, stamped with the settings, the step and the latest losses."""
+    if session is None or session.gan is None:
+        raise gr.Error("There is no GAN yet: open the tab or press Play, then export.")
+    gan = session.gan
+    shown = {name for name in layers if isinstance(name, str)} if isinstance(layers, list) else set()
+    caption = f"{describe(gan.config)}\n{_status_line(gan)}"
+    path = export_path(f"gan-{gan.config.dataset}-{gan.config.loss}-step{gan.step}-seed{gan.config.seed}.png")
+    path.write_bytes(png_bytes(stamped(view.field_image(gan.frame(), shown), caption)))
+    return str(path)
+
+
 def apply_preset(name: str):
     if name is None:  # the dropdown cleared: nothing to apply
         return (*(gr.update() for _ in setting_values(GANConfig())), gr.update())
@@ -326,6 +354,9 @@ def _render_points(tab: gr.Tab) -> dict:
             scale=3,
         )
         curves_plot = gr.Plot(elem_id="gan-curves", scale=2)
+    with gr.Row():
+        export_btn = gr.Button("Export PNG", size="sm", scale=0, elem_id="gan-export")
+        export_file = gr.File(label="Picture on screen, stamped with its settings", scale=3, elem_id="gan-export-file")
     session = gr.State(None, time_to_live=3600, delete_callback=_close)
 
     settings = [
@@ -358,6 +389,7 @@ def _render_points(tab: gr.Tab) -> dict:
     pause_btn.click(pause, session, None, api_name="gan_pause", concurrency_limit=None)
     step_btn.click(single_step, [session, layers, which, drawing, *settings], views, api_name="gan_step")
     reset_btn.click(reset, [session, layers, drawing, *settings], views, api_name="gan_reset")
+    export_btn.click(export_png, [session, layers], export_file, api_name="gan_export")
     tab.select(open_tab, [session, layers, drawing, *settings], views, api_visibility="private")
     layers.input(open_tab, [session, layers, drawing, *settings], views, api_visibility="private")
     return {

@@ -20,7 +20,8 @@ from core.evaluator import fd_floor
 from core.gan2d import LOSSES
 from core.live_slots import LIVE_TRAINING, waiting_message
 from tabs import gan_view as view
-from tabs.image_views import tile
+from tabs.exports import export_path
+from tabs.image_views import png_bytes, stamped, tile
 
 MAX_RUN_SECONDS = 600.0
 FRAME_SECONDS = 0.5  # the sample grid is redrawn this often while training
@@ -57,17 +58,23 @@ def _error(err: Exception) -> gr.Error:
 # --- the shipped run ---
 
 
-def show_snapshot(dataset: str, index, seed):
-    """The shipped generator at one step of its training: the 8 x 8 grid, the scores and where it stands."""
+def _snapshot(dataset: str, index, seed):
+    """The shipped series, the snapshot's step, the checked seed, and the 8 x 8 grid at that step."""
     try:
         series = dcgan.shipped_series(dataset)
         seed = seeding.check_seed(seed)
         index = int(index)
     except (TypeError, ValueError, OverflowError) as err:
         raise _error(err) from None
-    steps = series.steps
-    step = steps[min(max(index, 0), len(steps) - 1)]
+    step = series.steps[min(max(index, 0), len(series.steps) - 1)]
     noise = dcgan.noise_for(seed, dcgan.GRID_SIDE**2, series.config.noise_dim)
+    return series, step, seed, tile(series.images(step, noise), columns=dcgan.GRID_SIDE, scale=GRID_SCALE)
+
+
+def show_snapshot(dataset: str, index, seed):
+    """The shipped generator at one step of its training: the 8 x 8 grid, the scores and where it stands."""
+    series, step, seed, grid = _snapshot(dataset, index, seed)
+    steps = series.steps
     score = series.scores[step]
     floor = series.card["metrics"]["fd_floor"]
     status = (
@@ -77,7 +84,22 @@ def show_snapshot(dataset: str, index, seed):
         f"{score['class_coverage']:.0%} of classes drawn (scored on 1,000 samples by the card)."
     )
     figure = view.snapshot_figure(series.scores, step, floor, images.info(dataset).class_names)
-    return tile(series.images(step, noise), columns=dcgan.GRID_SIDE, scale=GRID_SCALE), figure, status
+    return grid, figure, status
+
+
+def export_snapshot(dataset: str, index, seed):
+    """The shipped run's grid at one snapshot as a PNG, stamped with the data set, step, seed and scores."""
+    series, step, seed, grid = _snapshot(dataset, index, seed)
+    score = series.scores[step]
+    caption = (
+        f"DCGAN shipped with the playground on {images.info(dataset).title}, {series.config.loss} loss: "
+        f"step {step:,} of {series.steps[-1]:,}, 64 samples from noise seed {seed}\n"
+        f"FD-classifier {score['fd_classifier']:.1f} (real images {series.card['metrics']['fd_floor']:.1f}), "
+        f"{score['class_coverage']:.0%} of classes drawn"
+    )
+    path = export_path(f"dcgan-{dataset}-step{step}-seed{seed}.png")
+    path.write_bytes(png_bytes(stamped(grid, caption)))
+    return str(path)
 
 
 # --- the live run ---
@@ -125,6 +147,22 @@ def _live_views(gan: dcgan.DCGAN, note: str, curves: bool = True):
         else gr.update()
     )
     return tile(gan.grid(), columns=dcgan.GRID_SIDE, scale=GRID_SCALE), figure, f"{status} {note}".strip()
+
+
+def export_live(session: ImageGANSession | None):
+    """The live run's grid as a PNG, stamped with its settings, step and latest scores."""
+    if session is None or session.gan is None:
+        raise gr.Error("Press Play or Reset first: there is no live DCGAN to export yet.")
+    gan = session.gan
+    grid, _, status = _live_views(gan, "", curves=False)
+    config = gan.config
+    caption = (
+        f"DCGAN trained live on {images.info(config.dataset).title}, {config.loss} loss, learning rate "
+        f"{config.lr_g:g}, batch {config.batch_size}, seed {config.seed}; 64 samples from fixed noise\n{status}"
+    )
+    path = export_path(f"dcgan-live-{config.dataset}-step{gan.step}-seed{config.seed}.png")
+    path.write_bytes(png_bytes(stamped(grid, caption)))
+    return str(path)
 
 
 def play_live(session, dataset, loss, lr, seed):
@@ -201,6 +239,9 @@ def render(tab: gr.Tab) -> dict:
         with gr.Row():
             shipped_grid = gr.Image(label="64 samples from fixed noise", height=420, elem_id="dcgan-shipped-grid")
             shipped_plot = gr.Plot(elem_id="dcgan-shipped-plot")
+        with gr.Row():
+            shipped_export = gr.Button("Export PNG", size="sm", scale=0, elem_id="dcgan-shipped-export")
+            shipped_file = gr.File(label="Snapshot, stamped", scale=3, elem_id="dcgan-shipped-file")
     gr.Markdown("#### Train one yourself, live")
     with gr.Row():
         live_data = gr.Radio(data_choices, value="mnist", label="Data", elem_id="dcgan-data")
@@ -220,6 +261,9 @@ def render(tab: gr.Tab) -> dict:
     with gr.Row():
         live_grid = gr.Image(label="Fixed-noise samples, live", height=420, elem_id="dcgan-grid", scale=2)
         live_plot = gr.Plot(elem_id="dcgan-plot", scale=3)
+    with gr.Row():
+        live_export = gr.Button("Export PNG", size="sm", scale=0, elem_id="dcgan-export")
+        live_file = gr.File(label="Live samples, stamped", scale=3, elem_id="dcgan-export-file")
     live_session = gr.State(None, time_to_live=3600, delete_callback=close_session)
 
     shipped_inputs = [shipped_data, snapshot, shipped_seed]
@@ -228,6 +272,7 @@ def render(tab: gr.Tab) -> dict:
     snapshot.change(show_snapshot, shipped_inputs, shipped_outputs, api_name="dcgan_snapshot")
     shipped_seed.submit(show_snapshot, shipped_inputs, shipped_outputs, api_visibility="private")
     tab.select(show_snapshot, shipped_inputs, shipped_outputs, api_visibility="private")
+    shipped_export.click(export_snapshot, shipped_inputs, shipped_file, api_name="dcgan_snapshot_export")
 
     live_inputs = [live_session, live_data, live_loss, live_lr, live_seed]
     live_outputs = [live_session, live_grid, live_plot, live_status]
@@ -241,6 +286,7 @@ def render(tab: gr.Tab) -> dict:
     )
     live_pause.click(pause_live, live_session, None, api_name="dcgan_pause", concurrency_limit=None)
     live_reset.click(reset_live, live_inputs, live_outputs, api_name="dcgan_reset")
+    live_export.click(export_live, live_session, live_file, api_name="dcgan_export")
     return {
         "dcgan_data": shipped_data,
         "dcgan_seed": shipped_seed,

@@ -16,6 +16,7 @@ from core import guidance_quality as quality
 from core import guidance_run as gr_run
 from tabs import guidance_view as view
 from tabs.exports import export_path
+from tabs.image_views import png_bytes
 
 STREAM_SECONDS = 0.15  # a run sends a picture at most this often
 
@@ -148,7 +149,7 @@ def sweep(model, folder, prompt, negative, rescale, steps, scheduler, seed, size
         raise _out_of_memory_error() from None
     picture = view.sweep_grid(result)
     path = export_path(f"cfg-sweep-seed{result.seeds[0]}.png")
-    path.write_bytes(view.png_bytes(picture))
+    path.write_bytes(png_bytes(picture))
     note = (
         f"{len(result.cells) * len(result.seeds)} images in {result.seconds:.1f} s. Down a column the seed (the "
         "starting noise) is the same, so only guidance changes: low scales ignore the prompt more, high scales "

@@ -135,12 +135,6 @@ def sweep_grid(result: Sweep, size: int = 96) -> np.ndarray:
     return np.asarray(canvas)
 
 
-def png_bytes(picture: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(picture).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def gif_of_strip(run: Run, caption: str, size: int = 96) -> bytes:
     """The denoising as an animation: the first images' predicted x0 at each kept step, then the result held."""
     kept = [s.preview for s in run.steps if s.preview is not None] + [run.images]

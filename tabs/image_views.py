@@ -96,6 +96,29 @@ def headed(picture: np.ndarray, text: str) -> np.ndarray:
     return np.vstack([np.asarray(head), picture])
 
 
+def stamped(picture: np.ndarray, caption: str) -> np.ndarray:
+    """An RGB copy of `picture` (greyscale or RGB(A)) with `caption` written below it: what made an export.
+
+    Line breaks in the caption are kept; long lines wrap to the picture's width (PIL's default
+    font, about 6 px per character).
+    """
+    rgb = np.repeat(picture[..., None], 3, axis=-1) if picture.ndim == 2 else picture[..., :3]
+    width = max(rgb.shape[1], 240)
+    rgb = np.pad(rgb, ((0, 0), (0, width - rgb.shape[1]), (0, 0)), constant_values=255)
+    lines = [line for part in caption.split("\n") for line in textwrap.wrap(part, (width - 8) // 6) or [""]]
+    strip = Image.new("RGB", (width, 8 + 12 * len(lines)), (255, 255, 255))
+    draw = ImageDraw.Draw(strip)
+    for i, line in enumerate(lines):
+        draw.text((4, 4 + 12 * i), line, fill=(0, 0, 0))
+    return np.vstack([rgb, np.asarray(strip)])
+
+
+def png_bytes(picture: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def side_by_side(pictures: list[np.ndarray], gap: int = 12) -> np.ndarray:
     """Greyscale pictures in a row, top-aligned, white between them."""
     height = max(p.shape[0] for p in pictures)

@@ -203,3 +203,75 @@ const mark = (event, cls) => {
 element.addEventListener('click', event => mark(event, 'linked'));
 element.addEventListener('mouseover', event => mark(event, 'hovered'));
 """
+
+
+# --- the exported picture (PNG) of the comparison ---
+
+PICTURE_CHARS = 600  # characters drawn per tokenizer in the PNG (the counts cover the whole text)
+PICTURE_COLUMN = 380  # pixels per tokenizer column
+_PALETTE_RGB = ("#c7dcf7", "#fbd3b0", "#c9ecc2", "#f6c3cd", "#ddd0f3", "#f5e6a3", "#bfe9e6", "#e6d3c3")  # = CSS .c0-.c7
+
+
+def _font(size: int):
+    """DejaVu Sans where the system has it (wide Unicode coverage), else Pillow's built-in font."""
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size)
+
+
+def _picture_text(raw: bytes, show_whitespace: bool) -> str:
+    """A token's characters as the PNG draws them: like the HTML, with lone bytes as hex."""
+    out = []
+    for char in raw.decode("utf-8", "surrogateescape"):
+        code = ord(char)
+        if code in _ESCAPED_BYTE:
+            out.append(f"<{code - 0xDC00:02X}>")
+        elif char == " ":
+            out.append("·" if show_whitespace else " ")
+        elif char == "\n":
+            out.append("↵" if show_whitespace else "")
+        elif char == "\t":
+            out.append("→" if show_whitespace else " ")
+        elif code < 0x20 or 0x7F <= code <= 0x9F:
+            out.append(f"U+{code:04X}")
+        else:
+            out.append(char)
+    return "".join(out) or "∅"
+
+
+def comparison_picture(encodings: list[Encoding], show_whitespace: bool):
+    """The comparison as an RGB array: one column per tokenizer, its title and counts, its tokens as
+    coloured boxes in text order (a newline in the text starts a new line)."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    font, bold = _font(14), _font(15)
+    line, pad = 22, 8
+    columns = []
+    for encoding in encodings:
+        canvas = Image.new("RGB", (PICTURE_COLUMN, 4000), (255, 255, 255))
+        draw = ImageDraw.Draw(canvas)
+        draw.text((pad, 4), encoding.title, fill=(0, 0, 0), font=bold)
+        draw.text((pad, 24), stats_line(encoding), fill=(90, 90, 90), font=_font(11))
+        x, y = pad, 48
+        for index, token in enumerate(encoding.tokens):
+            if token.start >= PICTURE_CHARS or y > 4000 - 2 * line:
+                draw.text((pad, y + line), f"… {encoding.n_tokens - index:,} more tokens", fill=(90, 90, 90), font=font)
+                y += line
+                break
+            label = _picture_text(token.raw, show_whitespace)
+            width = int(draw.textlength(label, font=font)) + 6
+            if x + width > PICTURE_COLUMN - pad and x > pad:
+                x, y = pad, y + line
+            draw.rectangle((x, y, x + width - 1, y + line - 4), fill=_PALETTE_RGB[index % PALETTE_SIZE])
+            draw.text((x + 3, y + 2), label, fill=(0, 0, 0), font=font)
+            x += width + 2
+            if b"\n" in token.raw:
+                x, y = pad, y + line
+        columns.append(np.asarray(canvas.crop((0, 0, PICTURE_COLUMN, y + line + pad))))
+    height = max(c.shape[0] for c in columns)
+    padded = [np.pad(c, ((0, height - c.shape[0]), (0, 4), (0, 0)), constant_values=255) for c in columns]
+    return np.hstack(padded)

@@ -25,6 +25,8 @@ from core.tokenizers import (
     tokens_per_100_chars,
 )
 from tabs import tokenizer_view as view
+from tabs.exports import export_path
+from tabs.image_views import png_bytes, stamped
 
 TITLE = "Tokenizers"
 TAB_ID = "tokenizers"
@@ -112,6 +114,26 @@ def compare(text: str, keys: list[str], source: str, show_whitespace: bool, trai
         timing,
         gr.update(choices=table_choices, value=table_key),
     )
+
+
+def export_png(text: str, keys: list[str], source: str, show_whitespace: bool, trained_json: str | None):
+    """The comparison as a PNG, stamped with the tokenizers and the text's length."""
+    keys = [k for k in (keys or []) if isinstance(k, str)][:MAX_COMPARE]
+    if not keys:
+        raise gr.Error("Pick at least one tokenizer to compare.")
+    text, _ = clean_text(text)
+    tokenizers, _ = _tokenizers(keys, source, trained_json)
+    if not tokenizers:
+        raise gr.Error("None of the chosen tokenizers is available.")
+    encodings = [tok.run(text) for tok in tokenizers]
+    drawn = " (the first 600 characters drawn)" if len(text) > view.PICTURE_CHARS else ""
+    caption = (
+        f"Tokenizers: {', '.join(e.title for e in encodings)}; {len(text):,} characters of text{drawn}. "
+        "Each box is one token; a middle dot marks a space, an arrow a newline, <E4> a single byte."
+    )
+    path = export_path("tokenizers-" + "-".join(e.key.replace("/", "_").replace(":", "_") for e in encodings) + ".png")
+    path.write_bytes(png_bytes(stamped(view.comparison_picture(encodings, bool(show_whitespace)), caption)))
+    return str(path)
 
 
 def token_table(text: str, key: str | None, source: str, trained_json: str | None):
@@ -264,6 +286,9 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
             notice = gr.Markdown(elem_id="tok-notice")
             comparison = gr.HTML(elem_id="tok-compare-view", js_on_load=view.COMPARE_JS)
             timing = gr.Markdown(elem_id="tok-timing")
+            with gr.Row():
+                export_btn = gr.Button("Export PNG", size="sm", scale=0, elem_id="tok-export")
+                export_file = gr.File(label="The comparison, stamped", scale=3, elem_id="tok-export-file")
             stats = gr.Dataframe(headers=view.STATS_HEADERS, label="Statistics", interactive=False, elem_id="tok-stats")
             with gr.Accordion("Per-token table (ids, bytes, character spans)", open=False):
                 table_key = gr.Dropdown(label="Tokenizer", choices=[], elem_id="tok-table-key")
@@ -322,6 +347,7 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
     # .change (not .input) so that a sample picked from the list and a text emptied by the user also redraw
     gr.on([text.change, keys.input, show_ws.input, source.input], **compare_event, trigger_mode="always_last")
     demo.load(compare, compare_inputs, compare_outputs, api_visibility="private")
+    export_btn.click(export_png, compare_inputs, export_file, api_name="tokenizers_export")
     sample.input(lambda name: SAMPLES.get(name, ""), sample, text, api_name="sample_text")
     table_key.change(token_table, [text, table_key, source, trained_json], table, api_name="token_table")
     hub_add.click(

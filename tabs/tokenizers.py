@@ -118,7 +118,7 @@ def compare(text: str, keys: list[str], source: str, show_whitespace: bool, trai
 
 def export_png(text: str, keys: list[str], source: str, show_whitespace: bool, trained_json: str | None):
     """The comparison as a PNG, stamped with the tokenizers and the text's length."""
-    keys = [k for k in (keys or []) if isinstance(k, str)][:MAX_COMPARE]
+    keys = [k for k in keys if isinstance(k, str)][:MAX_COMPARE] if isinstance(keys, list) else []
     if not keys:
         raise gr.Error("Pick at least one tokenizer to compare.")
     text, _ = clean_text(text)

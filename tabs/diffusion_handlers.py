@@ -25,6 +25,7 @@ from tabs import diffusion_view as view
 from tabs import toy_views
 from tabs.exports import export_path
 from tabs.image_views import gif_of_pictures
+from tabs.inputs import kept_step, whole_number
 
 STREAM_SECONDS = 0.1  # a sampling run sends a frame at most this often (and after its first step)
 GIF_FRAMES = 60
@@ -52,22 +53,12 @@ def _error(err: Exception) -> gr.Error:
     return gr.Error(str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err))
 
 
-def _whole(value, name: str) -> int:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise gr.Error(f"The {name} must be a number.") from None
-    if not number == number or number in (float("inf"), float("-inf")):
-        raise gr.Error(f"The {name} must be a finite number.")
-    return int(number)
-
-
 # --- the forward process ---
 
 
 def forward_view(dataset: str, index, t):
     """x_t of a test image (or of a 2-D data set, "2d:<name>") at t, and the schedules with t marked."""
-    index, t = _whole(index, "image number"), _whole(t, "timestep")
+    index, t = whole_number(index, "image number"), whole_number(t, "timestep")
     if not 0 <= t < diffusion.T:
         raise gr.Error(f"t runs from 0 to {diffusion.T - 1}.")
     if isinstance(dataset, str) and dataset.startswith("2d:"):
@@ -171,7 +162,7 @@ def scrub(session, step):
     if session is None or session.timeline is None or not session.timeline.kept:
         return gr.update(), "Run the sampler first."
     timeline = session.timeline
-    index = min(max(_whole(step, "step"), 1), len(timeline.kept)) - 1
+    index = kept_step(step, len(timeline.kept))
     return view.lanes_image(timeline.kept[index]), _step_status(timeline, index)
 
 
@@ -180,7 +171,7 @@ def play(session, step):
     if session is None or session.timeline is None or not session.timeline.kept:
         raise gr.Error("Run the sampler first.")
     timeline = session.timeline
-    first = min(max(_whole(step, "step"), 1), len(timeline.kept))
+    first = min(max(whole_number(step, "step"), 1), len(timeline.kept))
     first = 1 if first >= len(timeline.kept) else first
     for number in range(first, len(timeline.kept) + 1):
         yield view.lanes_image(timeline.kept[number - 1]), gr.update(value=number), _step_status(timeline, number - 1)
@@ -194,7 +185,7 @@ def branch(session, step, sampler, steps, eta, seed):
     source = session.timeline
     try:
         model = dm.shipped(source.dataset)
-        runner = dm.run(model, sampler, steps, eta, seed, branch_of=(source, _whole(step, "step") - 1))
+        runner = dm.run(model, sampler, steps, eta, seed, branch_of=(source, whole_number(step, "step") - 1))
         first = next(runner)
     except (ValueError, TypeError, KeyError, AssetError) as err:
         raise _error(err) from None
@@ -237,7 +228,7 @@ def train_2d(session, dataset, schedule, iterations, seed):
     session = session or DiffusionSession()
     try:
         config = Diffusion2DConfig(dataset=dataset, schedule=schedule, seed=seeding.check_seed(seed)).check()
-        iterations = _whole(iterations, "number of iterations")
+        iterations = whole_number(iterations, "number of iterations")
         if dataset == "drawn":
             raise ValueError("Draw-your-own data lives on the GAN tab; pick a built-in data set here.")
     except (TypeError, ValueError) as err:
@@ -304,4 +295,4 @@ def _particles(session: DiffusionSession, index: int, show_field: bool):
 def scrub_2d(session, index, show_field):
     if session is None or session.model2d is None or not session.kept2d:
         return gr.update(), "Train, then Sample, to get particles to scrub."
-    return _particles(session, _whole(index, "step"), show_field)  # 0: pure noise ... len(kept): where they ended
+    return _particles(session, whole_number(index, "step"), show_field)  # 0: pure noise ... len(kept): where they ended

@@ -19,6 +19,7 @@ from tabs.diffusion_handlers import classes_from_choice
 from tabs.exports import export_path
 from tabs.flow_handlers import FlowSession
 from tabs.image_views import gif_of_pictures
+from tabs.inputs import kept_step
 
 STREAM_SECONDS = 0.1  # a sampling run sends a frame at most this often (and after its first step)
 GIF_FRAMES = 60
@@ -85,13 +86,7 @@ def scrub_images(session, step):
     if session is None or session.image_run is None or not session.image_run.frames:
         return gr.update(), "Sample first."
     flow_run = session.image_run
-    try:
-        number = float(step)
-    except (TypeError, ValueError):
-        raise gr.Error("The step must be a number.") from None
-    if number != number or abs(number) == float("inf"):
-        raise gr.Error("The step must be a finite number.")
-    index = min(max(int(number), 1), len(flow_run.frames)) - 1
+    index = kept_step(step, len(flow_run.frames))
     return view.frame_lanes_image(flow_run.frames[index]), _step_status(flow_run, index)
 
 

@@ -6,6 +6,7 @@ a session lives in its gr.State, so inspecting its steps and exporting it need n
 
 from __future__ import annotations
 
+import threading
 import time
 
 import gradio as gr
@@ -17,6 +18,7 @@ from core import guidance_run as gr_run
 from tabs import guidance_view as view
 from tabs.exports import export_path
 from tabs.image_views import png_bytes
+from tabs.inputs import kept_step, whole_number
 
 STREAM_SECONDS = 0.15  # a run sends a picture at most this often
 
@@ -85,13 +87,7 @@ def inspect(run, model, folder, step):
     """The noise predictions of image 0 at kept step `step` (1-based) and the clean images they imply."""
     if run is None:
         return None, "Generate first."
-    try:
-        number = float(step)
-    except (TypeError, ValueError):
-        raise gr.Error("The step must be a number.") from None
-    if number != number or abs(number) == float("inf"):
-        raise gr.Error("The step must be a finite number.")
-    chosen = run.steps[min(max(int(number), 1), len(run.steps)) - 1]
+    chosen = run.steps[kept_step(step, len(run.steps))]
     loaded = _loaded(model, folder)
     if loaded.key != run.model:
         return None, "The model changed since this run: generate again."
@@ -138,10 +134,10 @@ def sweep(model, folder, prompt, negative, rescale, steps, scheduler, seed, size
     if samplers is not None and not isinstance(samplers, list):
         raise gr.Error("The samplers must be a list of names.")
     settings = settings_of(prompt, negative, 1.0, rescale, steps, scheduler, seed, 1, size, 1.0)
+    columns = whole_number(columns, "number of seeds")
+    if not 1 <= columns <= g.MAX_BATCH:
+        raise gr.Error(f"The number of seeds must be between 1 and {g.MAX_BATCH}.")
     try:
-        columns = int(g._number(columns, "number of seeds"))
-        if not 1 <= columns <= g.MAX_BATCH:
-            raise ValueError(f"The number of seeds must be between 1 and {g.MAX_BATCH}.")
         result = gr_run.sweep(loaded, settings, scales, columns, list(samplers or []) or None)
     except ValueError as err:
         raise gr.Error(str(err)) from None
@@ -234,10 +230,13 @@ def guidance_2d(target, scale, t, shown=FIELD_NAMES):
     return figure, note
 
 
-def warm_2d() -> None:
-    """Train the 2-D model in the background when the tab opens, so section 4 answers at once when opened."""
-    import threading
+_warm_up_started = threading.Event()
 
+
+def warm_2d() -> None:
+    """Train the 2-D model in the background the first time the tab opens, so section 4 answers at once."""
     from core import guidance2d
 
-    threading.Thread(target=guidance2d.trained, daemon=True, name="guidance-2d-warmup").start()
+    if not _warm_up_started.is_set():  # one thread per server, however many times the tab opens
+        _warm_up_started.set()
+        threading.Thread(target=guidance2d.trained, daemon=True, name="guidance-2d-warmup").start()

@@ -6,10 +6,11 @@
 Starts `python app.py` on a free local port (or uses --url), then runs one thread per student, each
 with its own gradio_client session. A student repeats: think for 1 to 4 seconds, then one action
 drawn from the mix below: mostly light ones (tokenize, an attention map, a VAE decode, a noised
-image, a GAN snapshot, 2-D sampling views) and now and then a heavy one (a 50-step DDIM run of 16
-images, a 20-step image flow). Reported: requests, errors (with the first messages), latency
-percentiles of the light actions, and for heavy ones their latency and the largest queue position a
-student was shown while waiting (Gradio's queue tells every waiting client its place).
+image, a GAN snapshot, a step of the session's own 2-D GAN, the guidance curve) and now and then a
+heavy one (a 50-step DDIM run of 16 images, a 20-step image flow, 4 TinySD images in 20 guided
+steps). Reported: requests, errors (with the first messages), latency percentiles of the light
+actions, and for heavy ones their latency and the largest queue position a student was shown while
+waiting (Gradio's queue tells every waiting client its place).
 """
 
 from __future__ import annotations
@@ -27,8 +28,13 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.gan2d import GANConfig
+from tabs.gan import setting_values
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 P95_BUDGET_S = 2.0  # light actions, 50 students, 2-core CPU
+
+_GAN_SETTINGS = tuple(setting_values(GANConfig()))  # the 2-D GAN's defaults, in its endpoints' order
 
 # (name, weight, heavy, args, api_name): drawn in proportion to the weights
 ACTIONS: list[tuple[str, int, bool, tuple, str]] = [
@@ -46,8 +52,17 @@ ACTIONS: list[tuple[str, int, bool, tuple, str]] = [
     ("VAE manifold", 2, False, ("vae-2d-fashion", 10, -2.0, 2.0, "linear", 0, 1), "/vae_manifold"),
     ("GAN snapshot", 3, False, ("mnist", 5, 1), "/dcgan_snapshot"),
     ("noised image", 6, False, ("fashion", 17, 400), "/diffusion_forward"),
+    ("GAN step", 3, False, (["surface", "real", "fake"], "Both", None, *_GAN_SETTINGS), "/gan_step"),
+    ("guidance curve", 2, False, (), "/guidance_curve"),
     ("DDIM 16 images", 1, True, ("mnist", "mixed", "ddim", 50, 0.0, 0, 16), "/diffusion_sample"),
     ("flow 16 images", 1, True, ("fashion", "mixed", "euler", 20, 0, 16), "/flow_images_sample"),
+    (
+        "TinySD 4 images",
+        1,
+        True,
+        ("tinysd", "", "a handwritten seven", "", 5.0, 0.0, 20, "DDIM", 0, 4, 0, 1.0),
+        "/guidance_generate",
+    ),
 ]
 
 

@@ -209,3 +209,27 @@ def test_long_and_empty_prompts_get_notices(loaded):
     assert any("reads only the first 32" in n for n in notices)
     notices = gr_run.generate(loaded, replace(SETTINGS, prompt="", steps=2)).notices
     assert any("unconditional" in n for n in notices)
+
+
+def test_out_of_memory_is_a_message_and_the_next_request_runs(monkeypatch):
+    """An out-of-memory error (simulated: no GPU here) reaches the user as advice, and nothing stays broken."""
+    import gradio as gr
+
+    from tabs import guidance_handlers as h
+
+    real_call = gr_run.call_pipeline
+    calls = []
+
+    def runs_out_once(pipe, **kwargs):
+        calls.append(kwargs["num_inference_steps"])
+        if len(calls) == 1:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real_call(pipe, **kwargs)
+
+    monkeypatch.setattr(gr_run, "call_pipeline", runs_out_once)
+    request = ("tinysd", "", "a handwritten seven", "", 5.0, 0.0, 4, "DDIM", 0, 2, 0, 1.0)
+    with pytest.raises(gr.Error, match="ran out of memory: try fewer images"):
+        list(h.generate(*request))
+    *_, (run, grid, strip, _, status) = h.generate(*request)
+    assert run.done and grid is not None and status.startswith("Done")
+    assert calls == [4, 4]

@@ -9,6 +9,7 @@ import gradio as gr
 
 from core import diffusion, images, live_slots, toy2d
 from tabs import diffusion_handlers as h
+from tabs import queueing
 
 TITLE = "Diffusion"
 TAB_ID = "diffusion"
@@ -144,6 +145,7 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
         [session, data, class_choice, sampler, steps, eta, seed, batch],
         [session, lanes, step, status],
         api_name="diffusion_sample",
+        **queueing.SAMPLING,
     )
     step.input(h.scrub, [session, step], [lanes, status], api_name="diffusion_scrub", trigger_mode="always_last")
     play_btn.click(h.play, [session, step], [lanes, step, status], api_name="diffusion_play")
@@ -152,6 +154,7 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
         [session, step, b_sampler, b_steps, b_eta, b_seed],
         [session, branch_image, branch_status],
         api_name="diffusion_branch",
+        **queueing.SAMPLING,
     )
     gif_btn.click(h.export_gif, session, gif_file, api_name="diffusion_gif")
 

@@ -10,6 +10,7 @@ import gradio as gr
 from core import flow, flow_models, images, live_slots, toy2d
 from tabs import flow_handlers as h
 from tabs import flow_image_handlers as ih
+from tabs import queueing
 
 TITLE = "Flow matching"
 TAB_ID = "flow"
@@ -171,6 +172,7 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
         [session, img_data, img_class, img_solver, img_steps, img_seed, img_batch],
         [session, img_lanes, img_step, img_status],
         api_name="flow_images_sample",
+        **queueing.SAMPLING,
     )
     img_step.input(
         ih.scrub_images,
@@ -185,6 +187,7 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
         [img_data, img_class, race_evaluations, img_seed, img_batch],
         [race_picture, race_note],
         api_name="flow_images_race",
+        **queueing.SAMPLING,
     )
     tab.select(ih.quality_chart, None, [img_quality, img_quality_note], api_visibility="private")
     compare_btn.click(

@@ -9,6 +9,7 @@ import gradio as gr
 
 from core import guidance as g
 from tabs import guidance_handlers as h
+from tabs import queueing
 
 TITLE = "SD guidance"
 TAB_ID = "guidance"
@@ -127,7 +128,11 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
     last_run = gr.State(None, time_to_live=3600)
     settings = [model, folder, prompt, negative, scale, rescale, steps, scheduler, seed, batch, size, until]
     run_btn.click(
-        h.generate, settings, [last_run, result, strip, inspect_step, status], api_name="guidance_generate"
+        h.generate,
+        settings,
+        [last_run, result, strip, inspect_step, status],
+        api_name="guidance_generate",
+        **queueing.SAMPLING,
     ).then(h.inspect, [last_run, model, folder, inspect_step], [noise, noise_note], api_visibility="private")
     inspect_step.input(
         h.inspect,
@@ -142,6 +147,7 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
         [model, folder, prompt, negative, rescale, steps, scheduler, seed, size, scales, columns, sweep_samplers],
         [sweep_image, sweep_file, sweep_note],
         api_name="guidance_sweep",
+        **queueing.SAMPLING,
     )
     model.change(
         h.model_changed, model, [folder, scheduler, size, steps, scale, sweep_samplers], api_visibility="private"

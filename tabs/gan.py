@@ -137,30 +137,10 @@ def _ready(session: GANSession | None, config: GANConfig, drawing) -> tuple[GANS
     return session, "Started a fresh GAN."
 
 
-def _status_line(gan: GAN2D, note: str = "") -> str:
-    """'Step N. D loss ..., G loss .... MMD ..., modes covered ...' and the note."""
-    latest: dict[str, float] = {}  # the newest value of each loss (entries written by measure() carry none)
-    for entry in reversed(gan.history):
-        for key in ("d_loss", "g_loss"):
-            if key in entry and key not in latest:
-                latest[key] = entry[key]
-        if len(latest) == 2:
-            break
-    losses = ", ".join(f"{k[0].upper()} loss {v:.3f}" for k, v in sorted(latest.items()))
-    metrics = ""
-    measured = [h for h in gan.history if h.get("mmd") is not None]
-    if measured:
-        m = measured[-1]
-        metrics = f" MMD {m['mmd']:.4f}" + (
-            f", modes covered {m['coverage']:.0%}" if m.get("coverage") is not None else ""
-        )
-    return (f"Step {gan.step:,}." + (f" {losses}." if losses else "") + f"{metrics} {note}").strip()
-
-
 def _views(gan: GAN2D, layers: list[str], note: str = "", curves: bool = True):
     """Field image, curves (or no change when `curves` is False) and the status line."""
     frame = gan.frame()
-    status = _status_line(gan, note)
+    status = view.status_line(gan, note)
     return (
         view.field_image(frame, set(layers)),
         view.curves_figure(frame.history) if curves else gr.update(),
@@ -250,23 +230,13 @@ def open_tab(session, layers, drawing, *settings):
     return reset(session, layers, drawing, *settings)
 
 
-def describe(config: GANConfig) -> str:
-    """The settings that made a picture, in one line (stamped on exports)."""
-    text = (
-        f"2-D GAN on {config.dataset}, {config.loss} loss, {config.optimizer} (lr G {config.lr_g:g}, D {config.lr_d:g}), "
-        f"{config.d_steps} D step(s) per G step, {config.noise} noise of {config.noise_dim} dims, "
-        f"{config.depth} hidden layer(s) of {config.hidden}, batch {config.batch_size}, seed {config.seed}"
-    )
-    return text + (f", gradient penalty {config.gp_weight:g}" if config.loss == "wgan-gp" else "")
-
-
 def export_png(session, layers):
     """The picture on screen as a PNG, stamped with the settings, the step and the latest losses."""
     if session is None or session.gan is None:
         raise gr.Error("There is no GAN yet: open the tab or press Play, then export.")
     gan = session.gan
     shown = {name for name in layers if isinstance(name, str)} if isinstance(layers, list) else set()
-    caption = f"{describe(gan.config)}\n{_status_line(gan)}"
+    caption = f"{view.describe(gan.config)}\n{view.status_line(gan)}"
     path = export_path(f"gan-{gan.config.dataset}-{gan.config.loss}-step{gan.step}-seed{gan.config.seed}.png")
     path.write_bytes(png_bytes(stamped(view.field_image(gan.frame(), shown), caption)))
     return str(path)

@@ -14,7 +14,7 @@ from gradio.components.plot import PlotData
 from PIL import Image, ImageDraw
 
 from core import toy2d
-from core.gan2d import Frame2D
+from core.gan2d import GAN2D, Frame2D, GANConfig
 from tabs.toy_views import plot_data
 
 ARROW_POINTS = 100  # arrows drawn (of the SHOWN_POINTS generated points)
@@ -247,3 +247,33 @@ def snapshot_figure(scores: dict[int, dict], current: int, fd_floor: float, clas
         "yaxis2": {"domain": [0.0, 0.36], "title": {"text": "share of samples"}, "rangemode": "tozero"},
     }
     return plot_data(data, layout)
+
+
+def status_line(gan: GAN2D, note: str = "") -> str:
+    """'Step N. D loss ..., G loss .... MMD ..., modes covered ...' and the note."""
+    latest: dict[str, float] = {}  # the newest value of each loss (entries written by measure() carry none)
+    for entry in reversed(gan.history):
+        for key in ("d_loss", "g_loss"):
+            if key in entry and key not in latest:
+                latest[key] = entry[key]
+        if len(latest) == 2:
+            break
+    losses = ", ".join(f"{k[0].upper()} loss {v:.3f}" for k, v in sorted(latest.items()))
+    metrics = ""
+    measured = [h for h in gan.history if h.get("mmd") is not None]
+    if measured:
+        m = measured[-1]
+        metrics = f" MMD {m['mmd']:.4f}" + (
+            f", modes covered {m['coverage']:.0%}" if m.get("coverage") is not None else ""
+        )
+    return (f"Step {gan.step:,}." + (f" {losses}." if losses else "") + f"{metrics} {note}").strip()
+
+
+def describe(config: GANConfig) -> str:
+    """The settings that made a picture, in one line (stamped on exports)."""
+    text = (
+        f"2-D GAN on {config.dataset}, {config.loss} loss, {config.optimizer} (lr G {config.lr_g:g}, D {config.lr_d:g}), "
+        f"{config.d_steps} D step(s) per G step, {config.noise} noise of {config.noise_dim} dims, "
+        f"{config.depth} hidden layer(s) of {config.hidden}, batch {config.batch_size}, seed {config.seed}"
+    )
+    return text + (f", gradient penalty {config.gp_weight:g}" if config.loss == "wgan-gp" else "")

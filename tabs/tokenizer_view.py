@@ -105,6 +105,28 @@ def comparison_html(encodings: list[Encoding], differing: list[set[int]], show_w
     )
 
 
+def density_figure(table: dict[str, dict[str, float]]):
+    """Grouped bars: tokens per 100 characters of each sample text ({tokenizer title: {sample: value}})."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure(
+        [
+            go.Bar(name=title, x=list(row), y=list(row.values()), hovertemplate="%{y:.1f} tokens / 100 chars")
+            for title, row in table.items()
+        ]
+    )
+    figure.update_layout(
+        barmode="group",
+        title="Tokens per 100 characters (lower = fewer tokens for the same text)",
+        yaxis_title="tokens per 100 characters",
+        font={"size": 15},
+        height=520,
+        legend={"orientation": "h", "y": -0.2},
+        margin={"t": 60, "l": 60, "r": 20, "b": 40},
+    )
+    return figure
+
+
 STATS_HEADERS = ["tokenizer", "tokens", "chars/token", "bytes/token", "byte-fallback", "unknown", "vocab size"]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 
 import gradio as gr
-import plotly.graph_objects as go
 
 from core import assets, bpe
 from core.device import describe
@@ -225,23 +224,7 @@ def _replay_choices(has_trained: bool) -> list[tuple[str, str]]:
 def density_chart(trained_json: str | None):
     keys = embedded_keys() + ([TRAINED_KEY] if trained_json else [])
     tokenizers, _ = _tokenizers(keys, SOURCES[0], trained_json)
-    table = tokens_per_100_chars(tokenizers, SAMPLES)
-    figure = go.Figure(
-        [
-            go.Bar(name=title, x=list(row), y=list(row.values()), hovertemplate="%{y:.1f} tokens / 100 chars")
-            for title, row in table.items()
-        ]
-    )
-    figure.update_layout(
-        barmode="group",
-        title="Tokens per 100 characters (lower = fewer tokens for the same text)",
-        yaxis_title="tokens per 100 characters",
-        font={"size": 15},
-        height=520,
-        legend={"orientation": "h", "y": -0.2},
-        margin={"t": 60, "l": 60, "r": 20, "b": 40},
-    )
-    return figure
+    return view.density_figure(tokens_per_100_chars(tokenizers, SAMPLES))
 
 
 # ---- layout and wiring -----------------------------------------------------------------------

@@ -19,6 +19,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from bench import (
     attention,
+    batching,
     common,
     diffusion,
     evaluator,
@@ -39,6 +40,7 @@ SECTIONS = {
     "diffusion": diffusion.run,
     "flow": flow.run,
     "guidance": guidance.run,
+    "batching": batching.run,  # guidance requests of 1, 4 and 8 users, batched or not (two servers)
     "load": load.run,  # 50 simulated students for 5 minutes against a fresh server
 }
 ON_REQUEST = {"load"}  # long and server-wide: runs only when named

@@ -1,4 +1,5 @@
-"""Timing helpers and the environment block every benchmark report starts with."""
+"""Timing helpers, a local app server for the server-wide sections, and the environment block every
+benchmark report starts with."""
 
 from __future__ import annotations
 
@@ -6,11 +7,18 @@ import datetime
 import importlib.metadata
 import os
 import platform
+import socket
 import statistics
+import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 
 from core.device import describe
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def time_ms(fn: Callable[[], object], repeats: int, warmup: int = 2) -> dict[str, float]:
@@ -44,3 +52,29 @@ def environment() -> dict:
         "platform": platform.platform(),
         "versions": {name: importlib.metadata.version(name) for name in packages},
     }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app(**env_overrides: str) -> tuple[subprocess.Popen, str]:
+    """Start `python app.py` on a free local port (offline, with these extra environment variables);
+    returns the process (terminate it when done) and its URL once it answers."""
+    port = _free_port()
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "HF_HUB_OFFLINE": "1", **env_overrides}
+    process = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return process, url
+        except OSError:
+            time.sleep(0.5)
+    process.kill()
+    raise RuntimeError("app.py did not start within 180 s")

@@ -16,22 +16,16 @@ waiting (Gradio's queue tells every waiting client its place).
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from bench.common import start_app
 from core.gan2d import GANConfig
 from tabs.gan import setting_values
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 P95_BUDGET_S = 2.0  # light actions, 50 students, 2-core CPU
 
 _GAN_SETTINGS = tuple(setting_values(GANConfig()))  # the 2-D GAN's defaults, in its endpoints' order
@@ -118,30 +112,6 @@ def _student(url: str, seed: int, until: float, tally: Tally) -> None:
             tally.per_action.setdefault(name, []).append(seconds)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start_server() -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "HF_HUB_OFFLINE": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "app.py"], cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return process, url
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    raise RuntimeError("app.py did not start within 180 s")
-
-
 def _warm_up(url: str) -> None:
     """Load every model once, so the run measures serving, not first loads."""
     from gradio_client import Client
@@ -154,7 +124,7 @@ def _warm_up(url: str) -> None:
 def run_load(students: int = 50, seconds: float = 300, url: str | None = None) -> dict:
     process = None
     if url is None:
-        process, url = _start_server()
+        process, url = start_app()
     try:
         _warm_up(url)
         tally = Tally()

@@ -73,6 +73,7 @@ class Run:
     images: np.ndarray | None = None  # (N, H, W, 3) uint8 when done
     seconds: float = 0.0
     notices: list[str] = field(default_factory=list)
+    requests_in_call: int = 1  # how many users' requests the pipeline call sampled together
 
     @property
     def done(self) -> bool:
@@ -134,57 +135,81 @@ def _threads_for(loaded: Loaded):
     return contextlib.nullcontext()
 
 
-def run(loaded: Loaded, settings: Settings, previews: bool = True) -> Iterator[Run]:
-    """Sample `settings` with `loaded`; yields the Run after each step (with its new Step) and once done.
+def shared_by_one_call(settings: Settings) -> tuple:
+    """What one pipeline call takes once for its whole batch: requests that agree on these (already
+    checked) settings can be sampled together; prompts, negative prompts, seeds and image counts
+    are per image."""
+    return (
+        settings.scale,
+        settings.rescale,
+        settings.steps,
+        settings.scheduler,
+        settings.size,
+        settings.guidance_until,
+    )
 
-    Raises ValueError (bad settings) before the first yield. Closing the iterator stops the
-    pipeline at its next step.
-    """
-    settings = check(settings, loaded)
-    watch(loaded)
-    result = Run(settings, loaded.key, notices=prompt_notices(settings, loaded))
+
+def start(loaded: Loaded, requests: list[Settings], previews: bool):
+    """Start one pipeline call for `requests` (checked, all with the same `shared_by_one_call`) in a
+    worker thread. Returns their Runs (filled step by step), the queue of updates ("step", "done"
+    or the exception) and the event that stops the call at its next step.
+
+    Request j's images sit at rows offsets[j] .. offsets[j] + batch of the call's batch, each with
+    its own seeded generator, so a request gets the images it would get alone (up to float
+    rounding, which depends on the batch size)."""
+    first = requests[0]
+    runs = [Run(s, loaded.key, notices=prompt_notices(s, loaded), requests_in_call=len(requests)) for s in requests]
+    offsets = np.cumsum([0] + [s.batch for s in requests]).tolist()
+    n = offsets[-1]
     pipe = loaded.pipe
-    scheduler_pipe = loaded.for_request(settings.scheduler)
-    every = preview_every(loaded, settings.steps)
-    guided_steps = round(settings.guidance_until * settings.steps)
-    guidance_on = [settings.scale > 1 and guided_steps > 0]
-    n = settings.batch
+    scheduler_pipe = loaded.for_request(first.scheduler)
+    every = preview_every(loaded, first.steps)
+    guided_steps = round(first.guidance_until * first.steps)
+    guidance_on = [first.scale > 1 and guided_steps > 0]
     updates: queue.Queue = queue.Queue()
     stop = threading.Event()
 
     def record(sample, timestep, eps):
-        index = len(result.steps)
+        index = len(runs[0].steps)
         t = float(timestep.flatten()[0]) if torch.is_tensor(timestep) else float(timestep)
         abar = float(np.interp(t, np.arange(len(pipe.scheduler.alphas_cumprod)), pipe.scheduler.alphas_cumprod.numpy()))
         guided_now = len(eps) == 2 * n
         uncond, cond = (eps[:n], eps[n:]) if guided_now else (None, eps)
         x_t = sample[n:] if guided_now else sample
-        guided = combine(uncond, cond, settings.scale, settings.rescale) if guided_now else cond
-        step = Step(
-            index,
-            t,
-            abar,
-            x_t[0].float().cpu(),
-            None if uncond is None else uncond[0].float().cpu(),
-            cond[0].float().cpu(),
-            guided[0].float().cpu(),
-        )
-        if previews and (index % every == 0 or index == settings.steps - 1):
+        guided = combine(uncond, cond, first.scale, first.rescale) if guided_now else cond
+        decoded = None
+        if previews and (index % every == 0 or index == first.steps - 1):
             x0 = (x_t.float() - (1 - abar) ** 0.5 * guided.float()) / abar**0.5
-            step.preview = decode(loaded, x0)
-        result.steps.append(step)
+            decoded = decode(loaded, x0)
+        for run, row in zip(runs, offsets, strict=False):
+            run.steps.append(
+                Step(
+                    index,
+                    t,
+                    abar,
+                    x_t[row].float().cpu(),
+                    None if uncond is None else uncond[row].float().cpu(),
+                    cond[row].float().cpu(),
+                    guided[row].float().cpu(),
+                    None if decoded is None else decoded[row : row + run.settings.batch],
+                )
+            )
         updates.put("step")
 
     def on_step_end(the_pipe, i, t, tensors):
         if stop.is_set():
             the_pipe._interrupt = True
-        if guidance_on[0] and guided_steps <= i + 1 < settings.steps:  # from the next step on: no guidance
+        if guidance_on[0] and guided_steps <= i + 1 < first.steps:  # from the next step on: no guidance
             guidance_on[0] = False
             the_pipe._guidance_scale = 0.0
             tensors["prompt_embeds"] = tensors["prompt_embeds"].chunk(2)[-1]
         return tensors
 
-    generators = [torch.Generator().manual_seed(settings.seed + i) for i in range(n)]
+    def per_image(value_of) -> list:
+        return [value for s in requests for value in [value_of(s)] * s.batch]
+
+    negatives = per_image(lambda s: s.negative) if any(s.negative for s in requests) else None
+    generators = [torch.Generator().manual_seed(s.seed + i) for s in requests for i in range(s.batch)]
 
     def work():
         _recorder.record = record
@@ -193,34 +218,47 @@ def run(loaded: Loaded, settings: Settings, previews: bool = True) -> Iterator[R
             with _threads_for(loaded):
                 output = call_pipeline(
                     scheduler_pipe,
-                    prompt=[settings.prompt] * n,
-                    negative_prompt=[settings.negative] * n if settings.negative else None,
-                    guidance_scale=settings.scale if guided_steps > 0 else 1.0,
-                    guidance_rescale=settings.rescale,
-                    num_inference_steps=settings.steps,
-                    height=settings.size,
-                    width=settings.size,
+                    prompt=per_image(lambda s: s.prompt),
+                    negative_prompt=negatives,  # "" for a request without one: what diffusers uses for None
+                    guidance_scale=first.scale if guided_steps > 0 else 1.0,
+                    guidance_rescale=first.rescale,
+                    num_inference_steps=first.steps,
+                    height=first.size,
+                    width=first.size,
                     generator=generators,
                     output_type="pt",
                     callback_on_step_end=on_step_end,
                     callback_on_step_end_tensor_inputs=["prompt_embeds"],
                 )
-            result.seconds = time.perf_counter() - started
-            result.images = _to_rgb(output.images * 2 - 1)
+            seconds = time.perf_counter() - started
+            images = _to_rgb(output.images * 2 - 1)
+            for run, row in zip(runs, offsets, strict=False):
+                run.seconds = seconds
+                run.images = images[row : row + run.settings.batch]
             updates.put("done")
         except BaseException as err:  # handed to the consumer's thread
             updates.put(err)
         finally:
             _recorder.record = None
 
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
+    threading.Thread(target=work, daemon=True).start()
+    return runs, updates, stop
+
+
+def run(loaded: Loaded, settings: Settings, previews: bool = True) -> Iterator[Run]:
+    """Sample `settings` with `loaded`; yields the Run after each step (with its new Step) and once done.
+
+    Raises ValueError (bad settings) before the first yield. Closing the iterator stops the
+    pipeline at its next step.
+    """
+    watch(loaded)
+    runs, updates, stop = start(loaded, [check(settings, loaded)], previews)
     try:
         while True:
             update = updates.get()
             if isinstance(update, BaseException):
                 raise update
-            yield result
+            yield runs[0]
             if update == "done":
                 return
     finally:

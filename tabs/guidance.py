@@ -132,7 +132,7 @@ def render(demo: gr.Blocks, tab: gr.Tab) -> dict:
         settings,
         [last_run, result, strip, inspect_step, status],
         api_name="guidance_generate",
-        **queueing.SAMPLING,
+        **queueing.generate_line(),
     ).then(h.inspect, [last_run, model, folder, inspect_step], [noise, noise_note], api_visibility="private")
     inspect_step.input(
         h.inspect,

@@ -13,14 +13,18 @@ import gradio as gr
 import torch
 
 from core import guidance as g
+from core import guidance_batching as batching
 from core import guidance_quality as quality
 from core import guidance_run as gr_run
 from tabs import guidance_view as view
+from tabs import queueing
 from tabs.exports import export_path
 from tabs.image_views import png_bytes
 from tabs.inputs import kept_step, whole_number
 
-STREAM_SECONDS = 0.15  # a run sends a picture at most this often
+# A run sends a picture at most this often, times the number of requests sharing its pipeline
+# call: rendering and sending strips costs the server about the same however many users wait.
+STREAM_SECONDS = 0.15
 
 
 def _loaded(model, folder) -> g.Loaded:
@@ -30,10 +34,13 @@ def _loaded(model, folder) -> g.Loaded:
         raise gr.Error(str(err)) from None
 
 
+OUT_OF_MEMORY = "The GPU ran out of memory: try fewer images, fewer samplers in the sweep, or a smaller size."
+
+
 def _out_of_memory_error() -> gr.Error:
     if torch.cuda.is_available():
         torch.cuda.empty_cache()  # so the next, smaller request can run without a restart
-    return gr.Error("The GPU ran out of memory: try fewer images, fewer samplers in the sweep, or a smaller size.")
+    return gr.Error(OUT_OF_MEMORY)
 
 
 def settings_of(prompt, negative, scale, rescale, steps, scheduler, seed, batch, size, until) -> g.Settings:
@@ -53,12 +60,24 @@ def settings_of(prompt, negative, scale, rescale, steps, scheduler, seed, batch,
 
 def _status(run: gr_run.Run, loaded: g.Loaded) -> str:
     notices = "".join(f"\n\n⚠ {n}" for n in run.notices)
+    if not run.steps:
+        return "Waiting for the model: other users' runs first …"
     if not run.done:
         return f"Step {len(run.steps)} of {run.settings.steps} …{notices}"
+    others = run.requests_in_call - 1
+    shared = f" (in one batch with {others} other request{'s' if others > 1 else ''})" if others else ""
     return (
-        f"Done in {run.seconds:.2f} s on {loaded.device.type.upper()}: {run.settings.describe()}. "
+        f"Done in {run.seconds:.2f} s on {loaded.device.type.upper()}{shared}: {run.settings.describe()}. "
         f"Drag **Inspect step** to see what the network predicted at any step.{notices}"
     )
+
+
+def _finished(run: gr_run.Run, loaded: g.Loaded) -> tuple:
+    """What the tab shows for a finished run: the run (for the inspector), the images, the strip, the
+    inspector slider, the status line."""
+    labels = [f"seed {run.settings.seed + i}" for i in range(run.settings.batch)]
+    inspector = gr.update(maximum=run.settings.steps, value=run.settings.steps)
+    return run, view.images_grid(run.images, labels), view.preview_strip(run), inspector, _status(run, loaded)
 
 
 def generate(model, folder, prompt, negative, scale, rescale, steps, scheduler, seed, batch, size, until):
@@ -66,17 +85,21 @@ def generate(model, folder, prompt, negative, scale, rescale, steps, scheduler, 
     loaded = _loaded(model, folder)
     settings = settings_of(prompt, negative, scale, rescale, steps, scheduler, seed, batch, size, until)
     try:
-        runner = gr_run.run(loaded, settings)
+        # with request batching, runs that wait together share pipeline calls (tabs.queueing)
+        runner = (
+            batching.batcher_for(loaded).run(settings) if queueing.batch_requests() else gr_run.run(loaded, settings)
+        )
         last_sent = 0.0
         for run in runner:
             now = time.perf_counter()
-            if not run.done and now - last_sent < STREAM_SECONDS:
+            if not run.done and now - last_sent < STREAM_SECONDS * run.requests_in_call:
                 continue
             last_sent = now
-            labels = [f"seed {run.settings.seed + i}" for i in range(run.settings.batch)]
-            grid = view.images_grid(run.images, labels) if run.done else None
-            inspector = gr.update(maximum=run.settings.steps, value=run.settings.steps) if run.done else gr.update()
-            yield run if run.done else None, grid, view.preview_strip(run), inspector, _status(run, loaded)
+            if run.done:
+                yield _finished(run, loaded)
+            else:
+                strip = view.preview_strip(run) if run.steps else gr.update()
+                yield None, None, strip, gr.update(), _status(run, loaded)
     except ValueError as err:
         raise gr.Error(str(err)) from None
     except torch.OutOfMemoryError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -35,12 +36,13 @@ def artifacts_dir() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
-def app_url(artifacts_dir: Path):
-    """Start `python app.py` on a free port, wait until it answers, stop it after the session."""
+@contextlib.contextmanager
+def serve_app(log_path: Path, **env_overrides: str):
+    """Start `python app.py` on a free port with these extra environment variables, wait until it
+    answers, yield its URL, stop it afterwards."""
     port = _free_port()
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port)}
-    log = open(artifacts_dir / "app-server.log", "w")  # noqa: SIM115 (closed below)
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **env_overrides}
+    log = open(log_path, "w")  # noqa: SIM115 (closed below)
     process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
@@ -65,3 +67,10 @@ def app_url(artifacts_dir: Path):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(artifacts_dir: Path):
+    """The app server the API and browser tests share."""
+    with serve_app(artifacts_dir / "app-server.log") as url:
+        yield url

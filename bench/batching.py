@@ -18,7 +18,7 @@ import statistics
 import threading
 import time
 
-from bench.common import start_app
+from bench.common import client_options, start_app
 
 WINDOW_S = 20.0
 USERS = (1, 4, 8)
@@ -31,7 +31,7 @@ def _request(seed: int) -> tuple:
 def _users(url: str, users: int) -> dict:
     from gradio_client import Client
 
-    clients = [Client(url, verbose=False, httpx_kwargs={"timeout": 300}) for _ in range(users)]
+    clients = [Client(url, **client_options(url, timeout=300)) for _ in range(users)]
     latencies: list[float] = []
     together = []
     finished_at: list[float] = []
@@ -71,7 +71,9 @@ def _mode(batching: bool) -> dict:
     try:
         from gradio_client import Client
 
-        Client(url, verbose=False).predict(*_request(0), api_name="/guidance_generate")  # loads the model
+        Client(url, **client_options(url, timeout=300)).predict(
+            *_request(0), api_name="/guidance_generate"
+        )  # loads the model
         return {f"{n}_users": _users(url, n) for n in USERS}
     finally:
         process.terminate()

@@ -11,6 +11,12 @@ heavy one (a 50-step DDIM run of 16 images, a 20-step image flow, 4 TinySD image
 steps). Reported: requests, errors (with the first messages), latency percentiles of the light
 actions, and for heavy ones their latency and the largest queue position a student was shown while
 waiting (Gradio's queue tells every waiting client its place).
+
+The server it starts runs torch with one thread per operation (OMP_NUM_THREADS=1, the README's
+lecture-hall setting; --server-threads to change): with two threads, every heavy sampling run
+took both cores and light actions waited for them (p95 2.6 s instead of 1.6 s on 2 cores).
+The simulated students share the machine with the server, so their own CPU use counts against it
+(bench.common.client_options keeps it small).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from bench.common import start_app
+from bench.common import client_options, start_app
 from core.gan2d import GANConfig
 from tabs.gan import setting_values
 
@@ -83,7 +89,7 @@ def _student(url: str, seed: int, until: float, tally: Tally) -> None:
     rng = random.Random(seed)
     weights = [a[1] for a in ACTIONS]
     try:
-        client = Client(url, verbose=False, httpx_kwargs={"timeout": 120})
+        client = Client(url, **client_options(url, timeout=120))
     except Exception as err:  # the connection itself failed: that is an error of the run
         with tally.lock:
             tally.errors.append(f"connect: {type(err).__name__}: {err}")
@@ -116,15 +122,15 @@ def _warm_up(url: str) -> None:
     """Load every model once, so the run measures serving, not first loads."""
     from gradio_client import Client
 
-    client = Client(url, verbose=False, httpx_kwargs={"timeout": 300})
+    client = Client(url, **client_options(url, timeout=300))
     for _, _, _, args, api_name in ACTIONS:
         client.predict(*args, api_name=api_name)
 
 
-def run_load(students: int = 50, seconds: float = 300, url: str | None = None) -> dict:
+def run_load(students: int = 50, seconds: float = 300, url: str | None = None, server_threads: int = 1) -> dict:
     process = None
     if url is None:
-        process, url = start_app()
+        process, url = start_app(OMP_NUM_THREADS=str(server_threads))
     try:
         _warm_up(url)
         tally = Tally()
@@ -144,6 +150,7 @@ def run_load(students: int = 50, seconds: float = 300, url: str | None = None) -
     light_p95 = _percentile(tally.light_seconds, 0.95)
     return {
         "students": students,
+        "server": url if process is None else f"a fresh local server with OMP_NUM_THREADS={server_threads}",
         "seconds": round(wall, 1),
         "requests": len(tally.light_seconds) + len(tally.heavy_seconds) + len(tally.errors),
         "errors": len(tally.errors),
@@ -179,8 +186,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--students", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--url", help="an already running server (default: start one)")
+    parser.add_argument(
+        "--server-threads",
+        type=int,
+        default=1,
+        help="torch threads per operation in the server it starts (OMP_NUM_THREADS; default 1, the lecture-hall setting)",
+    )
     args = parser.parse_args(argv)
-    print(json.dumps(run_load(args.students, args.seconds, args.url), indent=2))
+    print(json.dumps(run_load(args.students, args.seconds, args.url, args.server_threads), indent=2))
 
 
 if __name__ == "__main__":

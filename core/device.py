@@ -111,7 +111,7 @@ def describe(device: torch.device | None = None) -> DeviceReport:
     return DeviceReport(
         device=label,
         name=name,
-        threads=torch.get_num_threads(),
+        threads=ordinary_cpu_threads(),
         default_dtype="float32",
         half_dtype=dtype_name(half) if half else None,
     )
@@ -147,6 +147,13 @@ def single_cpu_thread():
             _single_thread_users -= 1
             if _single_thread_users == 0:
                 torch.set_num_threads(_threads_before)
+
+
+def ordinary_cpu_threads() -> int:
+    """torch's thread setting outside `single_cpu_thread()`: what everything else gets (and what the
+    header shows, whichever tiny-model run happens to be active when a page loads)."""
+    with _thread_lock:
+        return _threads_before if _single_thread_users else torch.get_num_threads()
 
 
 def gpu_task(fn):

@@ -174,3 +174,16 @@ def test_single_cpu_thread_restores_the_setting_after_the_last_user():
             assert torch.get_num_threads() == 1
         assert torch.get_num_threads() == 1  # the outer user is still running
     assert torch.get_num_threads() == before
+
+
+def test_header_shows_the_ordinary_thread_count_while_a_tiny_model_runs(fresh_device):
+    from core.device import single_cpu_thread
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        with single_cpu_thread():  # e.g. a session's 2-D GAN training while another page loads
+            assert torch.get_num_threads() == 1
+            assert dev.describe(torch.device("cpu")).summary == "CPU, 2 threads, float32"
+    finally:
+        torch.set_num_threads(before)

@@ -118,7 +118,12 @@ class Batcher:
             if not tickets:
                 return
             self.calls += 1
-            runs, updates, stop = gr_run.start(self.loaded, [t.settings for t in tickets], self.previews)
+            try:
+                runs, updates, stop = gr_run.start(self.loaded, [t.settings for t in tickets], self.previews)
+            except Exception as err:  # the call could not start: its requests hear why, the rest go on
+                for ticket in tickets:
+                    ticket.updates.put(err)
+                continue
             while True:
                 update = updates.get()
                 if all(t.cancelled.is_set() for t in tickets):

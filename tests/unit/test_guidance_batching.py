@@ -103,3 +103,13 @@ def test_bad_settings_fail_before_queueing(loaded):  # noqa: F811
 
 def test_every_user_of_a_model_shares_its_batcher(loaded):  # noqa: F811
     assert batching.batcher_for(loaded) is batching.batcher_for(replace(loaded))
+
+
+def test_a_call_that_cannot_start_fails_its_requests_and_the_next_one_runs(loaded, monkeypatch):  # noqa: F811
+    batcher = batching.Batcher(loaded)
+    real_start = gr_run.start
+    monkeypatch.setattr(gr_run, "start", lambda *a: (_ for _ in ()).throw(RuntimeError("no scheduler")))
+    with pytest.raises(RuntimeError, match="no scheduler"):
+        list(batcher.run(replace(SETTINGS, batch=1)))
+    monkeypatch.setattr(gr_run, "start", real_start)
+    assert list(batcher.run(replace(SETTINGS, batch=1)))[-1].done

@@ -181,7 +181,7 @@ def start(loaded: Loaded, requests: list[Settings], previews: bool):
         if previews and (index % every == 0 or index == first.steps - 1):
             x0 = (x_t.float() - (1 - abar) ** 0.5 * guided.float()) / abar**0.5
             decoded = decode(loaded, x0)
-        for run, row in zip(runs, offsets, strict=False):
+        for run, row in zip(runs, offsets[:-1], strict=True):
             run.steps.append(
                 Step(
                     index,
@@ -232,7 +232,7 @@ def start(loaded: Loaded, requests: list[Settings], previews: bool):
                 )
             seconds = time.perf_counter() - started
             images = _to_rgb(output.images * 2 - 1)
-            for run, row in zip(runs, offsets, strict=False):
+            for run, row in zip(runs, offsets[:-1], strict=True):
                 run.seconds = seconds
                 run.images = images[row : row + run.settings.batch]
             updates.put("done")

@@ -15,9 +15,13 @@ import contextlib
 import functools
 import os
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
+
+T = TypeVar("T")
 
 DEVICE_ENV = "PLAYGROUND_DEVICE"
 DTYPE_ENV = "PLAYGROUND_DTYPE"
@@ -119,9 +123,14 @@ def describe(device: torch.device | None = None) -> DeviceReport:
 
 # --- CPU threads for tiny models ---
 
-_thread_lock = threading.Lock()
-_single_thread_users = 0
-_threads_before = 0
+# torch's CPU thread count is kept per OS thread (OpenMP's setting is per thread, and a thread
+# takes the value last set anywhere when it first uses torch), and Gradio runs handlers, and even
+# the steps of one generator, in a pool of worker threads. So the switch to one thread is made,
+# and undone, in the thread that does the work, and undone to the process's own setting rather
+# than to whatever the thread had: a worker thread that happened to start during another user's
+# tiny-model run would otherwise pass a setting of 1 on to every later request it serves.
+_ORDINARY_THREADS = torch.get_num_threads()  # OMP_NUM_THREADS, or torch's default (the cores)
+_single_thread_depth = threading.local()
 
 
 @contextlib.contextmanager
@@ -130,30 +139,42 @@ def single_cpu_thread():
 
     Splitting such small matrix products across threads costs more than it saves (measured on
     2 cores: 375 vs 253 GAN steps per second), and when another process or request holds a core,
-    torch's worker threads wait on each other (78 vs 387 steps per second). The setting is
-    process-wide, so overlapping users are counted and the first user's value comes back when the
-    last one leaves.
+    torch's worker threads wait on each other (78 vs 387 steps per second). Applies to the calling
+    thread; do not yield inside it from a Gradio generator (the next step may run in another
+    thread): wrap the iterator in `single_threaded` instead.
     """
-    global _single_thread_users, _threads_before
-    with _thread_lock:
-        if _single_thread_users == 0:
-            _threads_before = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _single_thread_users += 1
+    depth = getattr(_single_thread_depth, "value", 0)
+    if depth == 0:
+        # A thread's first use of torch's thread setting copies the value last set anywhere,
+        # overwriting its own: make that happen now, not in the middle of this run.
+        torch.get_num_threads()
+        torch.set_num_threads(1)
+    _single_thread_depth.value = depth + 1
     try:
         yield
     finally:
-        with _thread_lock:
-            _single_thread_users -= 1
-            if _single_thread_users == 0:
-                torch.set_num_threads(_threads_before)
+        _single_thread_depth.value -= 1
+        if _single_thread_depth.value == 0:
+            torch.set_num_threads(_ORDINARY_THREADS)
+
+
+def single_threaded(items: Iterable[T]) -> Iterator[T]:
+    """`items`, each one computed inside `single_cpu_thread()`, for a generator that yields between
+    them (Gradio may run each step of a generator in a different worker thread)."""
+    iterator = iter(items)
+    while True:
+        with single_cpu_thread():
+            try:
+                item = next(iterator)
+            except StopIteration:
+                return
+        yield item
 
 
 def ordinary_cpu_threads() -> int:
-    """torch's thread setting outside `single_cpu_thread()`: what everything else gets (and what the
-    header shows, whichever tiny-model run happens to be active when a page loads)."""
-    with _thread_lock:
-        return _threads_before if _single_thread_users else torch.get_num_threads()
+    """torch's thread setting outside `single_cpu_thread()`: what everything else gets, and what the
+    header shows whichever worker thread renders it."""
+    return _ORDINARY_THREADS
 
 
 def gpu_task(fn):

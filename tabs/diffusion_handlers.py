@@ -18,7 +18,7 @@ import torch
 from core import diffusion, images, seeding, toy2d
 from core import diffusion_models as dm
 from core.assets import AssetError
-from core.device import single_cpu_thread
+from core.device import single_cpu_thread, single_threaded
 from core.diffusion2d import DATA_SCALE, Diffusion2D, Diffusion2DConfig
 from core.live_slots import LIVE_TRAINING, waiting_message
 from tabs import diffusion_view as view
@@ -247,12 +247,10 @@ def train_2d(session, dataset, schedule, iterations, seed):
             yield session, gr.update(), "Stopped before training began: you left the line."
             return
         status = f"Iteration {model.iteration:,}: stopped before any training."
-        with single_cpu_thread():  # a small MLP: one thread is faster
-            for entry in model.train(iterations, stop=session.stop, every=max(50, iterations // 40)):
-                status = (
-                    f"Iteration {entry['iteration']:,}: loss {entry['loss']:.3f} ({entry['seconds']:.1f} s this run)."
-                )
-                yield session, toy_views.loss_figure(model.history, "noise-prediction MSE"), status
+        # a small MLP: one thread is faster
+        for entry in single_threaded(model.train(iterations, stop=session.stop, every=max(50, iterations // 40))):
+            status = f"Iteration {entry['iteration']:,}: loss {entry['loss']:.3f} ({entry['seconds']:.1f} s this run)."
+            yield session, toy_views.loss_figure(model.history, "noise-prediction MSE"), status
         yield session, toy_views.loss_figure(model.history, "noise-prediction MSE"), status + " Now press Sample."
     except ValueError as err:
         raise _error(err) from None

@@ -14,7 +14,7 @@ import gradio as gr
 import torch
 
 from core import flow, seeding
-from core.device import single_cpu_thread
+from core.device import single_cpu_thread, single_threaded
 from core.diffusion2d import MAX_ITERATIONS, Diffusion2D, Diffusion2DConfig
 from core.flow2d import Flow2D, Flow2DConfig
 from core.flow_models import FlowRun
@@ -104,12 +104,10 @@ def train(session, dataset, coupling, iterations, seed):
         if not ticket.admitted:
             yield session, gr.update(), "Stopped before training began: you left the line."
             return
-        with single_cpu_thread():  # a small MLP: one thread is faster
-            for entry in model.train(iterations, stop=session.stop, every=max(50, iterations // 40)):
-                status = (
-                    f"Iteration {entry['iteration']:,}: loss {entry['loss']:.3f} ({entry['seconds']:.1f} s this run)."
-                )
-                yield session, toy_views.loss_figure(model.history, "velocity MSE"), status
+        # a small MLP: one thread is faster
+        for entry in single_threaded(model.train(iterations, stop=session.stop, every=max(50, iterations // 40))):
+            status = f"Iteration {entry['iteration']:,}: loss {entry['loss']:.3f} ({entry['seconds']:.1f} s this run)."
+            yield session, toy_views.loss_figure(model.history, "velocity MSE"), status
         if model.history:
             status += " Now press Sample."
         yield session, toy_views.loss_figure(model.history, "velocity MSE"), status

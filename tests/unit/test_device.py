@@ -6,12 +6,17 @@ clears that cache before and after (the `fresh_device` fixture).
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import threading
 
 import pytest
 import torch
 
 from core import device as dev
+from tests.conftest import REPO_ROOT
 
 
 @pytest.fixture
@@ -149,13 +154,14 @@ def test_describe_cpu(fresh_device):
     assert int(match.group(1)) == torch.get_num_threads() >= 1
 
 
-def test_describe_follows_the_thread_count(fresh_device):
-    before = torch.get_num_threads()
-    try:
-        torch.set_num_threads(2)
-        assert dev.describe(torch.device("cpu")).summary == "CPU, 2 threads, float32"
-    finally:
-        torch.set_num_threads(before)
+def test_describe_reports_the_processs_thread_setting():
+    # OMP_NUM_THREADS is the setting the README recommends for a lecture hall
+    code = "from core.device import describe; import torch; print(describe(torch.device('cpu')).summary)"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "CPU, 1 thread, float32"
 
 
 def test_gpu_summary_names_the_gpu_and_its_half_dtype():
@@ -164,26 +170,72 @@ def test_gpu_summary_names_the_gpu_and_its_half_dtype():
     assert dev.DeviceReport("mps", "Apple GPU (MPS)", 8, "float32", None).summary == "Apple GPU (MPS), float32"
 
 
-def test_single_cpu_thread_restores_the_setting_after_the_last_user():
-    from core.device import single_cpu_thread
+def _in_thread(fn):
+    """fn's result, computed in a new OS thread (as Gradio runs handlers in worker threads)."""
+    result = []
+    worker = threading.Thread(target=lambda: result.append(fn()))
+    worker.start()
+    worker.join()
+    return result[0]
 
-    before = torch.get_num_threads()
-    with single_cpu_thread():
+
+def test_single_cpu_thread_nests_and_restores_the_ordinary_setting():
+    ordinary = dev.ordinary_cpu_threads()
+    assert torch.get_num_threads() == ordinary
+    with dev.single_cpu_thread():
         assert torch.get_num_threads() == 1
-        with single_cpu_thread():  # overlapping users (two sessions training at once)
+        with dev.single_cpu_thread():
             assert torch.get_num_threads() == 1
-        assert torch.get_num_threads() == 1  # the outer user is still running
-    assert torch.get_num_threads() == before
+        assert torch.get_num_threads() == 1  # the outer run is still going
+    assert torch.get_num_threads() == ordinary
+
+
+def test_each_thread_gets_its_setting_back_when_tiny_runs_overlap():
+    """Two sessions' tiny-model runs in two worker threads, the first finishing while the second runs:
+    the first thread must not keep one thread for the heavy requests it serves next."""
+    first_inside, second_inside, first_done, second_may_finish = (threading.Event() for _ in range(4))
+    seen = {}
+
+    def first():
+        with dev.single_cpu_thread():
+            first_inside.set()
+            second_inside.wait(10)
+        seen["first after"] = torch.get_num_threads()
+        first_done.set()
+        second_may_finish.wait(10)
+
+    def second():
+        first_inside.wait(10)
+        with dev.single_cpu_thread():
+            second_inside.set()
+            first_done.wait(10)
+            seen["second inside, first done"] = torch.get_num_threads()
+        seen["second after"] = torch.get_num_threads()
+        second_may_finish.set()
+
+    workers = [threading.Thread(target=first), threading.Thread(target=second)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(20)
+    ordinary = dev.ordinary_cpu_threads()
+    assert seen == {"first after": ordinary, "second inside, first done": 1, "second after": ordinary}
+
+
+def test_single_threaded_computes_each_item_on_one_thread_whichever_thread_asks():
+    def items():
+        for n in range(3):
+            yield n, torch.get_num_threads()  # the setting while the item is computed
+
+    stream = dev.single_threaded(items())
+    # a Gradio generator handler: each step may run in a different worker thread
+    steps = [_in_thread(lambda: (next(stream), torch.get_num_threads())) for _ in range(3)]
+    assert [item for item, _ in steps] == [(0, 1), (1, 1), (2, 1)]
+    assert all(after == dev.ordinary_cpu_threads() for _, after in steps)  # no worker thread left at 1
+    assert _in_thread(lambda: list(stream)) == []
 
 
 def test_header_shows_the_ordinary_thread_count_while_a_tiny_model_runs(fresh_device):
-    from core.device import single_cpu_thread
-
-    before = torch.get_num_threads()
-    try:
-        torch.set_num_threads(2)
-        with single_cpu_thread():  # e.g. a session's 2-D GAN training while another page loads
-            assert torch.get_num_threads() == 1
-            assert dev.describe(torch.device("cpu")).summary == "CPU, 2 threads, float32"
-    finally:
-        torch.set_num_threads(before)
+    with dev.single_cpu_thread():  # e.g. a session's 2-D GAN training while another page loads
+        assert torch.get_num_threads() == 1
+        assert dev.describe(torch.device("cpu")).threads == dev.ordinary_cpu_threads()

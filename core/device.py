@@ -129,6 +129,8 @@ def describe(device: torch.device | None = None) -> DeviceReport:
 # and undone, in the thread that does the work, and undone to the process's own setting rather
 # than to whatever the thread had: a worker thread that happened to start during another user's
 # tiny-model run would otherwise pass a setting of 1 on to every later request it serves.
+# Not covered: a worker thread whose first torch operation falls inside another thread's tiny run
+# copies that run's 1 (torch keeps no per-thread default to copy instead) until it runs one itself.
 _ORDINARY_THREADS = torch.get_num_threads()  # OMP_NUM_THREADS, or torch's default (the cores)
 _single_thread_depth = threading.local()
 

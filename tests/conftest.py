@@ -30,6 +30,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def local_client(url: str, **options):
+    """A gradio_client session (one browser page) on a local test server.
+
+    Certificate checks are off: the server speaks plain http, and with them on gradio_client loads
+    the system's whole CA bundle for every file it downloads, CPU taken from the server under test."""
+    from gradio_client import Client
+
+    return Client(url, verbose=False, ssl_verify=False, **options)
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)

@@ -8,12 +8,14 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from tests.conftest import local_client
+
 TEXT = "The cat sat on the mat because it was tired."
 
 
 @pytest.fixture(scope="module")
 def client(app_url: str) -> Client:
-    return Client(app_url, verbose=False)
+    return local_client(app_url)
 
 
 def test_attention_endpoints_are_listed(client: Client):

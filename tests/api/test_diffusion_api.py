@@ -9,12 +9,14 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 from PIL import Image
 
+from tests.conftest import local_client
+
 RUN = ["mnist", "mixed", "ddim", 20, 0.0, 0, 4]  # data, class, sampler, steps, eta, seed, images
 
 
 @pytest.fixture
 def client(app_url) -> Client:
-    return Client(app_url, verbose=False)  # one session per test: runs live in session state
+    return local_client(app_url)  # one session per test: runs live in session state
 
 
 def _size(path: str) -> tuple[int, int]:

@@ -17,13 +17,14 @@ from PIL import Image
 from core.gan2d import GANConfig
 from tabs.gan import setting_values
 from tabs.tokenizers import DEFAULT_KEYS, SOURCES
+from tests.conftest import local_client
 
 LAYERS = ["surface", "real", "fake"]
 
 
 @pytest.fixture
 def client(app_url) -> Client:
-    return Client(app_url, verbose=False)  # a session of its own: the GAN exports read session state
+    return local_client(app_url)  # a session of its own: the GAN exports read session state
 
 
 def _stamped_png(path: str) -> np.ndarray:

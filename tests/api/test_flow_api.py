@@ -7,10 +7,12 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from tests.conftest import local_client
+
 
 @pytest.fixture
 def client(app_url) -> Client:
-    return Client(app_url, verbose=False)  # one session per test: flows live in session state
+    return local_client(app_url)  # one session per test: flows live in session state
 
 
 def test_train_sample_scrub_and_compare(client):

@@ -21,6 +21,8 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from tests.conftest import local_client
+
 LONG = "x" * 100_000
 NUMBER_VALUES = [math.nan, math.inf, -math.inf, 1e308, -1e308, -1, "abc", None]
 TEXT_VALUES = ["", LONG, None, 12345, ["a", "list"]]
@@ -55,7 +57,7 @@ def bad_values(parameter: dict) -> list:
 
 def fuzzing_client(app_url: str) -> Client:
     # generous network timeouts: a 2-core server busy with a training a bad value started is slow, not broken
-    return Client(app_url, verbose=False, httpx_kwargs={"timeout": 60})
+    return local_client(app_url, httpx_kwargs={"timeout": 60})
 
 
 def defaults(parameters: list[dict]) -> list:
@@ -155,6 +157,6 @@ def test_every_endpoint_survives_bad_input_with_a_clear_message(app_url, artifac
 @pytest.mark.parametrize("value", [math.nan, math.inf, -1e308])
 def test_a_numeric_slider_given_nonsense_says_so(app_url, value, nan_on_the_wire):
     """Spot check of the messages themselves (the sweep above only checks that there is one)."""
-    client = Client(app_url, verbose=False)
+    client = local_client(app_url)
     with pytest.raises(AppError, match=r"(?i)number|finite|between|from|must|choose|pick|range|minimum|maximum"):
         client.predict("mnist", value, 250, api_name="/diffusion_forward")

@@ -12,6 +12,7 @@ from PIL import Image
 
 from core.gan2d import PRESETS, GANConfig
 from tabs.gan import setting_values
+from tests.conftest import local_client
 
 DEFAULTS = GANConfig()
 SETTINGS = setting_values(DEFAULTS)  # the tab's settings inputs, in order
@@ -20,7 +21,7 @@ LAYERS = ["surface", "manifold", "real", "fake", "arrows"]
 
 @pytest.fixture
 def client(app_url) -> Client:
-    return Client(app_url, verbose=False)  # one session per test: GANs live in session state
+    return local_client(app_url)  # one session per test: GANs live in session state
 
 
 def _picture(path: str) -> Image.Image:
@@ -49,7 +50,7 @@ def test_one_step_of_each_kind(client, which, logged):
 def test_same_seed_same_game_in_two_sessions(app_url):
     statuses = []
     for _ in range(2):
-        client = Client(app_url, verbose=False)
+        client = local_client(app_url)
         client.predict(LAYERS, None, *SETTINGS, api_name="/gan_reset")
         for _ in range(3):
             *_, status = client.predict(LAYERS, "Both", None, *SETTINGS, api_name="/gan_step")

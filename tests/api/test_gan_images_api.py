@@ -14,13 +14,14 @@ from core.dcgan import SNAPSHOT_STEPS
 from core.gan2d import GANConfig
 from core.live_slots import CAPACITY
 from tabs.gan import setting_values
+from tests.conftest import local_client
 
 LIVE = ["mnist", "non-saturating", 2e-4, 0]  # data set, loss, learning rate, seed
 
 
 @pytest.fixture
 def client(app_url) -> Client:
-    return Client(app_url, verbose=False)  # one session per test: each live GAN lives in its session
+    return local_client(app_url)  # one session per test: each live GAN lives in its session
 
 
 def _size(path: str) -> tuple[int, int]:
@@ -92,12 +93,12 @@ def test_past_the_live_training_capacity_a_run_waits_and_is_told_its_place(app_u
     """CAPACITY runs train; the next one (any tab) shows 'Busy … number 1 in line', then starts when one ends."""
     gan_settings = setting_values(GANConfig())
     layers = ["real", "fake"]
-    runners = [Client(app_url, verbose=False) for _ in range(CAPACITY)]
+    runners = [local_client(app_url) for _ in range(CAPACITY)]
     jobs = [c.submit(layers, False, None, *gan_settings, api_name="/gan_play") for c in runners]
     try:
         for job in jobs:
             _wait_for(job, lambda out: "Playing" in out[-1] or ("Step" in out[-1] and "Busy" not in out[-1]))
-        waiting = Client(app_url, verbose=False)
+        waiting = local_client(app_url)
         late = waiting.submit(*LIVE, api_name="/dcgan_play")
         busy = _wait_for(late, lambda out: "Busy" in out[-1])
         assert "number 1 in line" in busy[-1]

@@ -7,12 +7,14 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 from PIL import Image
 
+from tests.conftest import local_client
+
 GENERATE = ("tinysd", "", "a handwritten seven", "", 5, 0, 20, "DDIM", 0, 4, 0, 1)
 
 
 @pytest.fixture
 def client(app_url) -> Client:
-    return Client(app_url, verbose=False)  # one session per test: the last run lives in session state
+    return local_client(app_url)  # one session per test: the last run lives in session state
 
 
 def test_generate_streams_steps_then_inspect_and_export(client):

@@ -8,11 +8,10 @@ import threading
 
 import numpy as np
 import pytest
-from gradio_client import Client
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from tests.conftest import serve_app
+from tests.conftest import local_client, serve_app
 
 USERS = 4
 
@@ -28,7 +27,7 @@ def request(seed: int, prompt: str = "a handwritten seven") -> tuple:
 
 
 def test_waiting_requests_share_a_pipeline_call_and_keep_their_own_images(batching_url):
-    clients = [Client(batching_url, verbose=False) for _ in range(USERS)]
+    clients = [local_client(batching_url) for _ in range(USERS)]
     results: dict[int, tuple] = {}
     updates: dict[int, list] = {}
 
@@ -53,9 +52,7 @@ def test_waiting_requests_share_a_pipeline_call_and_keep_their_own_images(batchi
         assert any(u[3].startswith("Step ") for u in updates[k][:-1])  # steps streamed before the result
 
     # the same request alone gives the same images (up to float rounding: batch size changes it)
-    alone = Client(batching_url, verbose=False).predict(
-        *request(30, "a photo of a sneaker"), api_name="/guidance_generate"
-    )
+    alone = local_client(batching_url).predict(*request(30, "a photo of a sneaker"), api_name="/guidance_generate")
     assert "in one batch" not in alone[3]
     batched, single = (np.asarray(Image.open(r[0]).convert("L"), dtype=int) for r in (results[3], alone))
     assert batched.shape == single.shape and np.abs(batched - single).max() <= 3
@@ -66,7 +63,7 @@ def test_waiting_requests_share_a_pipeline_call_and_keep_their_own_images(batchi
 
 
 def test_a_bad_request_gets_its_message_and_the_next_one_runs(batching_url):
-    client = Client(batching_url, verbose=False)
+    client = local_client(batching_url)
     with pytest.raises(AppError, match="10,000 characters long"):
         client.predict(*request(0, "x" * 10_000), api_name="/guidance_generate")
     assert client.predict(*request(1), api_name="/guidance_generate")[3].startswith("Done in")

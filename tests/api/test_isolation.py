@@ -10,6 +10,7 @@ from gradio_client import Client
 
 from core.gan2d import GANConfig
 from tabs.gan import setting_values
+from tests.conftest import local_client
 
 
 def _without_timing(status: str) -> str:
@@ -28,10 +29,10 @@ def _flow_result(client: Client, job) -> tuple[str, str]:
 
 
 def test_two_flows_trained_at_once_equal_one_trained_alone(app_url):
-    first, second = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    first, second = local_client(app_url), local_client(app_url)
     jobs = [_flow_run(first), _flow_run(second)]  # both in the two live-training slots at once
     together = [_flow_result(client, job) for client, job in zip((first, second), jobs, strict=True)]
-    alone_client = Client(app_url, verbose=False)
+    alone_client = local_client(app_url)
     alone = _flow_result(alone_client, _flow_run(alone_client))
     assert "Now press Sample" in alone[0] and "Straightness" in alone[1]
     assert together[0] == together[1] == alone
@@ -44,7 +45,7 @@ def _vae_losses(job) -> list:
 
 
 def test_two_vaes_trained_at_once_equal_one_trained_alone(app_url):
-    clients = [Client(app_url, verbose=False) for _ in range(3)]
+    clients = [local_client(app_url) for _ in range(3)]
     jobs = [client.submit("fashion", 2.0, 0.5, 11, api_name="/vae_train_live") for client in clients[:2]]
     together = [_vae_losses(job) for job in jobs]
     alone = _vae_losses(clients[2].submit("fashion", 2.0, 0.5, 11, api_name="/vae_train_live"))
@@ -54,7 +55,7 @@ def test_two_vaes_trained_at_once_equal_one_trained_alone(app_url):
 def test_gan_steps_interleaved_between_two_sessions_equal_steps_taken_alone(app_url):
     settings = setting_values(GANConfig(dataset="ring", seed=5))
     layers = ["real", "fake"]
-    a, b, alone = (Client(app_url, verbose=False) for _ in range(3))
+    a, b, alone = (local_client(app_url) for _ in range(3))
     for client in (a, b, alone):
         client.predict(layers, None, *settings, api_name="/gan_reset")
     for _ in range(4):  # a and b take turns

@@ -20,7 +20,7 @@ import urllib.request
 import pytest
 from gradio_client import Client
 
-from tests.conftest import REPO_ROOT, _free_port
+from tests.conftest import REPO_ROOT, _free_port, local_client
 
 pytestmark = [
     pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads /proc (Linux)"),
@@ -70,7 +70,7 @@ def server(artifacts_dir):
 
 def open_page(url: str) -> Client:
     """A browser tab: gradio_client keeps the session's heartbeat connection open, as a page does."""
-    return Client(url, verbose=False, download_files=False)  # the pictures stay on the server
+    return local_client(url, download_files=False)  # the pictures stay on the server
 
 
 def sample(page: Client) -> None:

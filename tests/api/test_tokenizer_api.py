@@ -9,6 +9,8 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from tests.conftest import local_client
+
 EMBEDDED = "Embedded (offline)"
 EXPECTED_ENDPOINTS = {
     "/environment",
@@ -24,7 +26,7 @@ EXPECTED_ENDPOINTS = {
 
 @pytest.fixture(scope="module")
 def client(app_url: str) -> Client:
-    return Client(app_url, verbose=False)
+    return local_client(app_url)
 
 
 def tokenize(client: Client, text: str, keys: list[str], show_whitespace: bool = True):

@@ -17,6 +17,7 @@ from gradio_client.utils import Status
 from PIL import Image, ImageDraw
 
 from core import vae_models
+from tests.conftest import local_client
 
 MODELS = list(vae_models.models())
 MODEL_2D = "vae-2d-mnist"
@@ -40,7 +41,7 @@ GENERIC_ERROR = "has not enabled verbose error reporting"  # what a client sees 
 
 @pytest.fixture(scope="module")
 def client(app_url: str) -> Client:
-    return Client(app_url, verbose=False)
+    return local_client(app_url)
 
 
 def _figure(plot: dict) -> dict:
@@ -398,7 +399,7 @@ def _wait(predicate, seconds: float) -> bool:
 
 
 def test_train_live_streams_until_done(app_url):
-    client = Client(app_url, verbose=False)  # a session of its own
+    client = local_client(app_url)  # a session of its own
     job = client.submit("mnist", 1.0, 0.5, 0, api_name="/vae_train_live")
     job.result(timeout=120)
     frames = job.outputs()
@@ -414,7 +415,7 @@ def test_train_live_streams_until_done(app_url):
 
 
 def test_stop_ends_a_long_run_of_the_same_session_only(app_url):
-    client, stranger = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    client, stranger = local_client(app_url), local_client(app_url)
     job = client.submit("mnist", 1.0, 20, 0, api_name="/vae_train_live")
     try:
         assert _wait(lambda: len(job.outputs()) >= 1, 60), "no frame within a minute"
@@ -433,7 +434,7 @@ def test_stop_ends_a_long_run_of_the_same_session_only(app_url):
 
 def test_stop_right_after_train_is_pressed_ends_the_run(app_url):
     """The Stop a learner presses a second after Train, before the first frame has come back."""
-    client = Client(app_url, verbose=False)
+    client = local_client(app_url)
     job = client.submit("mnist", 1.0, 20, 0, api_name="/vae_train_live")
     try:
         assert _wait(lambda: job.status().code in (Status.PROCESSING, Status.ITERATING), 30)
